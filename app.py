@@ -1,0 +1,15 @@
+"""Streamlit entry point: wires settings, the cached engine and the page navigation."""
+
+import streamlit as st
+
+from ui import resources
+
+st.set_page_config(page_title="Kazakhstan legacy pollution sites", page_icon=":world_map:", layout="wide")
+resources.engine()  # fail at start-up, not on the first page, when the database is unreachable
+
+pages = [
+    st.Page("ui/map_page.py", title="Map", icon=":material/map:", default=True),
+    st.Page("ui/sites_page.py", title="Sites", icon=":material/table:"),
+    st.Page("ui/about_page.py", title="About and sources", icon=":material/info:"),
+]
+st.navigation(pages).run()

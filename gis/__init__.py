@@ -1,0 +1,1 @@
+"""Spatial and persistent side of the register: PostGIS, files, maps, reports and the CLI."""

@@ -1,0 +1,202 @@
+"""The `sites` command line: everything the app does, scriptable."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from gis.cluster import Cluster, ClusterError
+from gis.settings import Settings
+from sites.errors import SitesError
+from sites.permissions import SYSTEM_USER
+
+
+class Context:
+    """What every command needs: settings, the acting user's name and, lazily, an engine."""
+
+    def __init__(self, settings: Settings, user: str):
+        self.settings = settings
+        self.user = user
+        self._engine = None
+
+    @property
+    def cluster(self) -> Cluster:
+        return Cluster(self.settings.cluster_dir)
+
+    def url(self) -> str:
+        if self.settings.database_url:
+            return self.settings.database_url
+        if not self.cluster.running():
+            raise ClusterError("the embedded database is not running; start it with `sites db up`")
+        return self.cluster.url()
+
+    def engine(self):
+        if self._engine is None:
+            from gis.db import make_engine
+
+            self._engine = make_engine(self.url())
+        return self._engine
+
+    def actor(self):
+        from gis.services import Register
+
+        return Register(self.engine()).actor(self.user)
+
+
+class Group(click.Group):
+    """A click group that shows register errors as one clear line and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SitesError as error:
+            click.echo(f"Error: {error.message}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Group)
+@click.option("--as", "user", default=SYSTEM_USER, show_default=True, help="Act as this register user (audited).")
+@click.pass_context
+def main(ctx: click.Context, user: str) -> None:
+    """Kazakhstan historical pollution site register."""
+    ctx.obj = Context(Settings.from_env(), user)
+
+
+@main.group()
+def db() -> None:
+    """The embedded PostgreSQL + PostGIS cluster (ignored when DATABASE_URL is set)."""
+
+
+@db.command("up")
+@click.pass_obj
+def db_up(obj: Context) -> None:
+    """Initialise and start the embedded cluster; create the database and PostGIS."""
+    if obj.settings.database_url:
+        click.echo("DATABASE_URL is set: using that server, starting nothing")
+        return
+    obj.cluster.up()
+    click.echo(obj.cluster.status())
+
+
+@db.command("down")
+@click.pass_obj
+def db_down(obj: Context) -> None:
+    """Stop the embedded cluster; the data stays."""
+    if obj.settings.database_url:
+        click.echo("DATABASE_URL is set: nothing to stop")
+        return
+    click.echo("stopped" if obj.cluster.down() else "was not running")
+
+
+@db.command("status")
+@click.pass_obj
+def db_status(obj: Context) -> None:
+    """Say whether the database is up, where, and at which migration."""
+    if obj.settings.database_url:
+        click.echo("external server from DATABASE_URL")
+    else:
+        click.echo(obj.cluster.status())
+        if not obj.cluster.running():
+            return
+    from gis.db import current_revision
+
+    click.echo(f"schema revision: {current_revision(obj.engine()) or 'none (run `sites migrate`)'}")
+
+
+@db.command("url")
+@click.pass_obj
+def db_url(obj: Context) -> None:
+    """Print a libpq URL that psql, ogrinfo and QGIS open as is."""
+    click.echo(obj.url())
+
+
+@main.command()
+def assets() -> None:
+    """Fetch Leaflet and jQuery from the npm registry once, so maps render offline."""
+    from gis.assets import STATIC_DIR, fetch
+
+    fetched = fetch()
+    click.echo(f"fetched {', '.join(fetched)} into {STATIC_DIR / 'vendor'}" if fetched else "map assets present")
+
+
+@main.command()
+@click.pass_obj
+def migrate(obj: Context) -> None:
+    """Bring the schema to the newest migration."""
+    from gis.db import current_revision, migrate as run_migrations
+
+    run_migrations(obj.engine())
+    click.echo(f"schema at revision {current_revision(obj.engine())}")
+
+
+@main.command()
+@click.pass_obj
+def demo(obj: Context) -> None:
+    """Load the demo inventory: reference data, real Kazakh sites and a settlement layer (idempotent)."""
+    from gis.demo import load_demo
+
+    report = load_demo(obj.engine(), obj.actor())
+    click.echo(
+        f"demo: {len(report.created)} sites added, {len(report.kept)} already present; "
+        f"{report.reference['contaminant']} contaminants, {report.reference['guideline_value']} guideline values; "
+        f"{report.settlements} settlements"
+    )
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def export(obj: Context, fmt: str, output: Path) -> None:
+    """Export the live sites with their latest scores."""
+    from gis.export import export_sites
+
+    count = export_sites(obj.engine(), fmt, output)
+    click.echo(f"wrote {count} sites to {output}")
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port to serve on (default PORT or 8501).")
+@click.pass_obj
+def serve(obj: Context, port: int | None) -> None:
+    """Serve the map app (Ctrl-C stops it; the data stays)."""
+    app = Path(__file__).resolve().parents[1] / "app.py"
+    port = port or obj.settings.app_port
+    env = dict(os.environ, DATABASE_URL=obj.url())
+    click.echo(f"Serving the register at http://localhost:{port}  (Ctrl-C to stop)")
+    args = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+            "--server.headless", "true", "--server.enableStaticServing", "true",
+            "--browser.gatherUsageStats", "false"]
+    os.execve(sys.executable, args, env)
+
+
+@main.group()
+def users() -> None:
+    """Register users and their roles."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "inspector", "planner", "admin"]), required=True)
+@click.option("--region", "regions", multiple=True, help="Region scope (KATO or ISO code); repeatable.")
+@click.pass_obj
+def users_add(obj: Context, name: str, role: str, regions: tuple[str, ...]) -> None:
+    """Add a user (passwords and sign-in come with the access work)."""
+    from gis.services import Register
+
+    added = Register(obj.engine()).add_user(obj.actor(), name, role, regions)
+    click.echo(f"added {added.name} ({added.role}; regions: {', '.join(sorted(added.regions)) or 'all'})")
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(obj: Context) -> None:
+    """List users with their roles and region scopes."""
+    from gis.services import Register
+
+    for user in Register(obj.engine()).list_users():
+        scope = ",".join(user["regions"]) or "-"
+        click.echo(f"{user['name']}\t{user['role']}\t{scope}\t{'active' if user['active'] else 'inactive'}")

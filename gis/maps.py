@@ -1,0 +1,88 @@
+"""Maps as data: pure functions that build a folium map from plain records, served with local Leaflet."""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Iterable
+
+import folium
+
+from gis.assets import VENDOR_URL
+
+CLASS_COLOURS = {"1": "#b2182b", "2": "#ef8a62", "3": "#fddbc7", "N": "#67a9cf", "I": "#8c6bb1", None: "#808080"}
+CLASS_LABELS = {"1": "Class 1 (highest)", "2": "Class 2", "3": "Class 3", "N": "N (not a priority)",
+                "I": "I (insufficient information)", None: "Not yet scored"}
+KAZAKHSTAN_CENTRE = (48.0, 67.0)
+OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+
+
+def escape(value: Any) -> str:
+    """Escape text for HTML that folium places inside a JavaScript template literal.
+
+    ``html.escape`` covers tags and quotes; backslash, backtick and ``$`` are escaped as entities too,
+    so a name like ``${alert(1)}`` cannot break out of the template string.
+    """
+    text = html.escape("" if value is None else str(value), quote=True)
+    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+
+
+def site_popup(site: dict[str, Any]) -> str:
+    rows = [
+        ("Code", site.get("code")), ("Name", site.get("name")), ("Region", site.get("region")),
+        ("Contaminants", site.get("contaminants")), ("Stage", _label(site.get("workflow_stage"))),
+        ("Priority", CLASS_LABELS.get(site.get("priority_class"), site.get("priority_class"))),
+        ("Location", site.get("location_precision")),
+    ]
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v or '—')}</td></tr>" for k, v in rows)
+    return f'<table class="site-popup">{body}</table>'
+
+
+def site_map(sites: Iterable[dict[str, Any]], receptors: dict[str, list[dict[str, Any]]] | None = None,
+             *, vendor_url: str = VENDOR_URL, osm_basemap: bool = False) -> folium.Map:
+    """Build the register map: sites coloured by priority class, receptor layers switchable.
+
+    ``vendor_url`` is where Leaflet and jQuery are served from, so the map needs no internet.
+    """
+    fmap = folium.Map(location=KAZAKHSTAN_CENTRE, zoom_start=5, tiles=None, max_zoom=18, prefer_canvas=False,
+                      control_scale=True)
+    fmap.default_js = [("leaflet", f"{vendor_url}/leaflet/leaflet.js"), ("jquery", f"{vendor_url}/jquery/jquery.min.js")]
+    fmap.default_css = [("leaflet_css", f"{vendor_url}/leaflet/leaflet.css")]
+    if osm_basemap:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", attr=OSM_ATTRIBUTION).add_to(fmap)
+    layer = folium.FeatureGroup(name="Sites", show=True).add_to(fmap)
+    for site in sites:
+        _site_marker(site).add_to(layer)
+    for name, points in (receptors or {}).items():
+        _receptor_layer(name, points).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
+
+
+def _site_marker(site: dict[str, Any]) -> folium.CircleMarker:
+    colour = CLASS_COLOURS.get(site.get("priority_class"), CLASS_COLOURS[None])
+    return folium.CircleMarker(
+        location=(site["lat"], site["lon"]), radius=8, color="#222222", weight=1, fill=True,
+        fill_color=colour, fill_opacity=0.9, popup=folium.Popup(site_popup(site), max_width=360),
+        tooltip=folium.Tooltip(escape(site.get("code")) + " " + escape(site.get("name"))),
+        class_name="site-marker",
+    )
+
+
+def _receptor_layer(name: str, points: list[dict[str, Any]]) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=escape(name), show=False)
+    for point in points:
+        label = escape(point.get("name"))
+        if point.get("population") is not None:
+            label += f" ({int(point['population']):,} people)"
+        folium.CircleMarker(location=(point["lat"], point["lon"]), radius=3, color="#1f4e79", weight=1,
+                            fill=True, fill_opacity=0.6, tooltip=label, class_name="receptor-marker").add_to(group)
+    return group
+
+
+def _label(value: str | None) -> str | None:
+    return value.replace("_", " ") if value else value
+
+
+def legend_items() -> list[tuple[str, str]]:
+    """(colour, label) pairs for the priority classes, in order."""
+    return [(CLASS_COLOURS[k], CLASS_LABELS[k]) for k in ("1", "2", "3", "N", "I", None)]

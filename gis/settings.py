@@ -1,0 +1,50 @@
+"""One settings object built from the environment at the edge (CLI, app, tests) and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sites.errors import InvalidInput
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the register keeps its files and which database it talks to.
+
+    Attributes
+    ----------
+    home : Path
+        Checkout (or deployment) folder; the embedded cluster lives in ``home/.local/pg``.
+    database_url : str or None
+        An existing PostgreSQL/PostGIS server to use instead of the embedded one.
+    app_port : int
+        Port the Streamlit app listens on.
+    """
+
+    home: Path
+    database_url: str | None
+    app_port: int
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        home = Path(env.get("SITES_HOME") or PROJECT_ROOT).resolve()
+        return cls(home=home, database_url=env.get("DATABASE_URL") or None, app_port=_port(env.get("PORT", "8501")))
+
+    @property
+    def cluster_dir(self) -> Path:
+        return self.home / ".local" / "pg"
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise InvalidInput("PORT", text, "a TCP port number between 1 and 65535")
+    return int(text)

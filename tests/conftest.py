@@ -1,0 +1,132 @@
+"""Shared test set-up: a real PostGIS (migrated template, fresh database per module) and the no-skip rule."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from gis.cluster import Cluster
+from gis.db import make_engine, migrate
+from gis.settings import Settings
+from sites.errors import SitesError
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+TEMPLATE = f"sites_test_tmpl_{os.getpid()}"
+
+
+def pytest_report_header(config):
+    try:
+        with psycopg.connect(_admin_url(), connect_timeout=3) as conn:
+            full = conn.execute("SELECT postgis_full_version()").fetchone()[0]
+        return [f"PostGIS: {full}"]
+    except (psycopg.Error, OSError, SitesError) as error:  # the header must never break the run
+        return [f"PostGIS: unavailable ({type(error).__name__})"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With CI=true or SITES_FAIL_ON_SKIP set, a skipped test fails the run."""
+    if not (os.environ.get("CI") == "true" or os.environ.get("SITES_FAIL_ON_SKIP")):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"FAILED: {len(skipped)} test(s) skipped; skipping is not allowed here", red=True)
+        session.exitstatus = 1
+
+
+def _admin_url(database: str = "postgres") -> str:
+    settings = Settings.from_env()
+    if settings.database_url:
+        return make_url(settings.database_url).set(database=database).render_as_string(hide_password=False)
+    return Cluster(settings.cluster_dir).admin_url(database)
+
+
+def app_url(database: str) -> str:
+    """URL of ``database`` for the role the app uses."""
+    settings = Settings.from_env()
+    if settings.database_url:
+        return make_url(settings.database_url).set(database=database).render_as_string(hide_password=False)
+    return Cluster(settings.cluster_dir).url(database)
+
+
+def _admin(statement: sql.Composable, database: str = "postgres") -> None:
+    with psycopg.connect(_admin_url(database), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def template_database():
+    """A migrated, empty database that every test database is copied from."""
+    settings = Settings.from_env()
+    if settings.embedded:
+        Cluster(settings.cluster_dir).up()
+    _drop_leftovers()
+    _admin(sql.SQL("CREATE DATABASE {} OWNER sites").format(sql.Identifier(TEMPLATE)))
+    _admin(sql.SQL("CREATE EXTENSION IF NOT EXISTS postgis"), TEMPLATE)
+    engine = make_engine(app_url(TEMPLATE))
+    migrate(engine)
+    engine.dispose()
+    yield TEMPLATE
+    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE)))
+
+
+def _drop_leftovers() -> None:
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'sites_test_%'")]
+        for name in names:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def new_database(template: str) -> str:
+    name = f"sites_test_{uuid.uuid4().hex[:12]}"
+    _admin(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER sites").format(sql.Identifier(name), sql.Identifier(template)))
+    return name
+
+
+def drop_database(name: str) -> None:
+    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def db_url(template_database):
+    """A fresh, migrated database for one test; dropped afterwards."""
+    name = new_database(template_database)
+    yield app_url(name)
+    drop_database(name)
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_url(template_database):
+    """A database holding the demo inventory, shared by the tests of one module (read-only use)."""
+    from gis.demo import load_demo
+    from gis.services import Register
+
+    name = new_database(template_database)
+    url = app_url(name)
+    engine = make_engine(url)
+    load_demo(engine, Register(engine).actor())
+    engine.dispose()
+    yield url
+    drop_database(name)
+
+
+def shared_data(relative: str) -> Path:
+    """A file from ../shared/data, skipping (which fails under CI) where that folder is absent."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"{path} is not present (shared data lives beside the checkout)")
+    return path

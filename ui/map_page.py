@@ -1,0 +1,32 @@
+"""Map page: every live site from PostGIS, coloured by priority class, with switchable receptor layers."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gis import maps, queries
+from ui import resources
+
+engine = resources.engine()
+st.title("Legacy pollution sites of Kazakhstan")
+
+osm = st.sidebar.toggle("OpenStreetMap background (needs internet)", value=False)
+sites = queries.map_sites(engine)
+layers = {f"Settlements ({len(points)})": points
+          for points in [queries.receptor_points(engine, "settlement")] if points}
+st.caption(f"{len(sites)} sites in the register. Click a marker for its details; switch layers at the top right.")
+
+st_folium(maps.site_map(sites, layers, osm_basemap=osm), height=620, use_container_width=True,
+          returned_objects=[], key="register-map")
+
+legend = " ".join(
+    f'<span style="display:inline-block;width:12px;height:12px;border-radius:6px;background:{colour};'
+    f'border:1px solid #222;margin:0 4px 0 12px"></span>{maps.escape(label)}'
+    for colour, label in maps.legend_items()
+)
+st.markdown(legend, unsafe_allow_html=True)
+credits = ["Sites: data/demo_sites.csv, sources cited per site"]
+if layers:
+    credits.append("Settlements: GeoNames, CC BY 4.0")
+if osm:
+    credits.append("Background: © OpenStreetMap contributors, ODbL")
+st.caption(" · ".join(credits))
