@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gis.cluster import Cluster, ClusterError
+from gis.cluster import Cluster, database_url
 from gis.settings import Settings
 from sites.errors import SitesError
 from sites.permissions import SYSTEM_USER
@@ -27,11 +27,7 @@ class Context:
         return Cluster(self.settings.cluster_dir)
 
     def url(self) -> str:
-        if self.settings.database_url:
-            return self.settings.database_url
-        if not self.cluster.running():
-            raise ClusterError("the embedded database is not running; start it with `sites db up`")
-        return self.cluster.url()
+        return database_url(self.settings)
 
     def engine(self):
         if self._engine is None:

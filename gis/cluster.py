@@ -210,3 +210,13 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def database_url(settings) -> str:
+    """The URL the register uses: DATABASE_URL when set, else the embedded cluster, which must be running."""
+    if settings.database_url:
+        return settings.database_url
+    cluster = Cluster(settings.cluster_dir)
+    if not cluster.running():
+        raise ClusterError("the embedded database is not running; start it with `sites db up` (or scripts/run)")
+    return cluster.url()

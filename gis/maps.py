@@ -64,7 +64,7 @@ def _site_marker(site: dict[str, Any]) -> folium.CircleMarker:
         location=(site["lat"], site["lon"]), radius=8, color="#222222", weight=1, fill=True,
         fill_color=colour, fill_opacity=0.9, popup=folium.Popup(site_popup(site), max_width=360),
         tooltip=folium.Tooltip(escape(site.get("code")) + " " + escape(site.get("name"))),
-        class_name="site-marker",
+        class_name=f"site-marker site-{_css_safe(site.get('code'))}",
     )
 
 
@@ -77,6 +77,10 @@ def _receptor_layer(name: str, points: list[dict[str, Any]]) -> folium.FeatureGr
         folium.CircleMarker(location=(point["lat"], point["lon"]), radius=3, color="#1f4e79", weight=1,
                             fill=True, fill_opacity=0.6, tooltip=label, class_name="receptor-marker").add_to(group)
     return group
+
+
+def _css_safe(value: Any) -> str:
+    return "".join(ch if ch.isalnum() or ch == "-" else "_" for ch in str(value))
 
 
 def _label(value: str | None) -> str | None:

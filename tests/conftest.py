@@ -124,6 +124,13 @@ def demo_url(template_database):
     drop_database(name)
 
 
+def demo_site_count() -> int:
+    """Number of sites in the demo inventory file."""
+    from gis.reference import DATA_DIR, read_csv
+
+    return len(read_csv(DATA_DIR / "demo_sites.csv"))
+
+
 def shared_data(relative: str) -> Path:
     """A file from ../shared/data, skipping (which fails under CI) where that folder is absent."""
     path = SHARED_DATA / relative

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import Engine
 
-from gis.cluster import Cluster
+from gis.cluster import database_url
 from gis.db import make_engine
 from gis.settings import Settings
 
@@ -16,8 +15,6 @@ def settings() -> Settings:
 
 
 @st.cache_resource
-def engine() -> Engine:
+def engine():
     """The app's engine: DATABASE_URL when set, otherwise the embedded cluster (which must be up)."""
-    config = settings()
-    url = config.database_url or Cluster(config.cluster_dir).url()
-    return make_engine(url)
+    return make_engine(database_url(settings()))

@@ -1,0 +1,74 @@
+"""The `sites` CLI through click's runner against a real database."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+
+from gis.cli import main
+from gis.demo import load_demo
+from gis.services import Register
+from tests.conftest import demo_site_count
+
+
+@pytest.fixture
+def run(db_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+
+    def invoke(*args: str):
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_db_url_prints_the_configured_url(run, db_url):
+    result = run("db", "url")
+    assert result.exit_code == 0 and result.output.strip() == db_url
+
+
+def test_migrate_demo_and_export(run, tmp_path):
+    assert "schema at revision" in run("migrate").output
+    assert f"{demo_site_count()} sites added" in run("demo").output
+    assert "0 sites added" in run("demo").output
+    for fmt, name in (("geojson", "s.geojson"), ("gpkg", "s.gpkg")):
+        result = run("export", "--format", fmt, "-o", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+        frame = gpd.read_file(tmp_path / name)
+        assert len(frame) == demo_site_count() and frame.crs.to_epsg() == 4326
+        assert {"code", "name", "region", "workflow_stage", "priority_class", "score"} <= set(frame.columns)
+    run("export", "--format", "csv", "-o", str(tmp_path / "s.csv"))
+    header = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("code,name") and header.endswith("lat,lon")
+
+
+def test_export_to_a_missing_folder_is_refused_cleanly(run, tmp_path):
+    result = run("export", "--format", "geojson", "-o", str(tmp_path / "nowhere" / "x.geojson"))
+    assert result.exit_code == 1 and "output: expected a file in an existing folder" in result.output
+
+
+def test_acting_as_an_unknown_user_is_refused(run):
+    result = run("--as", "nobody", "demo")
+    assert result.exit_code == 1 and "no user named 'nobody'" in result.output
+
+
+def test_users_add_and_list(run):
+    result = run("users", "add", "aigerim", "--role", "inspector", "--region", "KZ-PAV")
+    assert result.exit_code == 0 and "550000000" in result.output
+    assert "aigerim\tinspector\t550000000" in run("users", "list").output
+    refused = run("--as", "aigerim", "users", "add", "x", "--role", "admin")
+    assert refused.exit_code == 1 and "may not manage users" in refused.output
+
+
+def test_ogrinfo_sees_the_sites_layer(engine, db_url):
+    if shutil.which("ogrinfo") is None:
+        pytest.skip("ogrinfo (gdal-bin) is not installed; scripts/test installs it")
+    load_demo(engine, Register(engine).actor())
+    result = subprocess.run(["ogrinfo", "-ro", "-so", db_url, "sites"], capture_output=True, text=True, check=True)
+    assert "Geometry: Point" in result.stdout
+    assert f"Feature Count: {demo_site_count()}" in result.stdout
+    assert 'ID["EPSG",4326]' in result.stdout
