@@ -56,7 +56,7 @@ ensure_venv() {
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         say "installing the project and its dependencies into .venv"
         .venv/bin/python -m pip install -q --upgrade pip
-        .venv/bin/python -m pip install -q -e '.[test]'
+        .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
         echo "$want" > "$stamp"
     fi
 }
