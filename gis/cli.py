@@ -196,3 +196,88 @@ def users_list(obj: Context) -> None:
     for user in Register(obj.engine()).list_users():
         scope = ",".join(user["regions"]) or "-"
         click.echo(f"{user['name']}\t{user['role']}\t{scope}\t{'active' if user['active'] else 'inactive'}")
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str | None]:
+    """FIELD=VALUE arguments to a dict; an empty VALUE clears the field."""
+    fields: dict[str, str | None] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected FIELD=VALUE, received {item!r}")
+        fields[name.strip()] = value.strip() or None
+    return fields
+
+
+def _show(site: dict) -> None:
+    import json
+
+    printable = {k: v for k, v in site.items() if v is not None}
+    click.echo(json.dumps(printable, default=str, ensure_ascii=False, indent=2))
+
+
+@main.group()
+def site() -> None:
+    """Add, edit, archive and inspect single sites (every change audited)."""
+
+
+@site.command("add")
+@click.argument("fields", nargs=-1, required=True)
+@click.pass_obj
+def site_add(obj: Context, fields: tuple[str, ...]) -> None:
+    """Add a site from FIELD=VALUE pairs, e.g. name_en=... lat=50.05 lon=72.95 activity=chemical_plant
+    location_precision=settlement. The code is generated when not given."""
+    from gis.services import Register
+
+    stored = Register(obj.engine()).create_site(obj.actor(), _pairs(fields))
+    click.echo(f"added {stored['code']} (version {stored['version']})")
+
+
+@site.command("edit")
+@click.argument("code")
+@click.argument("fields", nargs=-1, required=True)
+@click.option("--version", "expected", type=int, required=True, help="The version you read; stale edits are refused.")
+@click.pass_obj
+def site_edit(obj: Context, code: str, fields: tuple[str, ...], expected: int) -> None:
+    """Change fields of site CODE, if it is still at --version."""
+    from gis.services import Register
+
+    stored = Register(obj.engine()).update_site(obj.actor(), code, expected, _pairs(fields))
+    click.echo(f"updated {code} to version {stored['version']}")
+
+
+@site.command("archive")
+@click.argument("code")
+@click.option("--version", "expected", type=int, required=True)
+@click.option("--restore", is_flag=True, help="Bring an archived site back.")
+@click.pass_obj
+def site_archive(obj: Context, code: str, expected: int, restore: bool) -> None:
+    """Archive site CODE (it leaves the map and rankings; nothing is deleted), or restore it."""
+    from gis.services import Register
+
+    stored = Register(obj.engine()).archive_site(obj.actor(), code, expected, archived=not restore)
+    click.echo(f"{'restored' if restore else 'archived'} {code} (version {stored['version']})")
+
+
+@site.command("show")
+@click.argument("code")
+@click.pass_obj
+def site_show(obj: Context, code: str) -> None:
+    """Print site CODE as JSON."""
+    from gis.services import Register
+
+    _show(Register(obj.engine()).get_site(code))
+
+
+@site.command("history")
+@click.argument("code")
+@click.pass_obj
+def site_history(obj: Context, code: str) -> None:
+    """Print the audit trail of site CODE, oldest first."""
+    from gis.services import Register
+
+    for entry in Register(obj.engine()).history(code):
+        before, after = entry["before"] or {}, entry["after"] or {}
+        changed = sorted(k for k in after if before.get(k) != after.get(k) and k not in ("version", "updated_at"))
+        when = entry["at"].strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{when}\t{entry['actor']}\t{entry['action']}\tv{after.get('version')}\t{', '.join(changed)}")

@@ -23,7 +23,9 @@ TEMPLATE = f"sites_test_tmpl_{os.getpid()}"
 
 def pytest_report_header(config):
     try:
-        with psycopg.connect(_admin_url(), connect_timeout=3) as conn:
+        settings = Settings.from_env()
+        url = settings.database_url or Cluster(settings.cluster_dir).url()
+        with psycopg.connect(url, connect_timeout=3) as conn:
             full = conn.execute("SELECT postgis_full_version()").fetchone()[0]
         return [f"PostGIS: {full}"]
     except (psycopg.Error, OSError, SitesError) as error:  # the header must never break the run

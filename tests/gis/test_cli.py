@@ -72,3 +72,21 @@ def test_ogrinfo_sees_the_sites_layer(engine, db_url):
     assert "Geometry: Point" in result.stdout
     assert f"Feature Count: {demo_site_count()}" in result.stdout
     assert 'ID["EPSG",4326]' in result.stdout
+
+
+def test_site_commands_edit_refuse_stale_and_keep_history(run, monkeypatch):
+    run("demo")
+    added = run("site", "add", "name_en=Test store", "lat=43.2", "lon=76.9", "activity=pesticide_store",
+                "location_precision=approximate", "region_kato=190000000")
+    assert added.exit_code == 0 and "added KZ-ALM-" in added.output
+    code = added.output.split()[1]
+    assert "version 2" in run("site", "edit", code, "stage=registered", "--version", "1").output
+    stale = run("site", "edit", code, "stage=closed", "--version", "1")
+    assert stale.exit_code == 1 and "changed by someone else" in stale.output and "stage" in stale.output
+    assert '"stage": "registered"' in run("site", "show", code).output
+    bad = run("site", "edit", code, "lat=123", "--version", "2")
+    assert bad.exit_code == 1 and "lat: expected a latitude" in bad.output and "123" in bad.output
+    assert "archived" in run("site", "archive", code, "--version", "2").output
+    history = run("site", "history", code).output.splitlines()
+    assert [line.split("\t")[2] for line in history] == ["insert", "update", "archive"]
+    assert history[1].split("\t")[4] == "stage"

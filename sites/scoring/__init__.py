@@ -1,0 +1,1 @@
+"""Scoring methods: pure functions from plain inputs to scores with their explanation."""
