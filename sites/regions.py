@@ -53,3 +53,14 @@ def region_of(kato: str | None) -> Region | None:
     if not kato:
         return None
     return BY_KATO.get(kato[:2] + "0000000")
+
+
+def parse_region(value: str) -> str:
+    """Accept a region's KATO code (550000000), ISO code (KZ-PAV) or letters (PAV); return the KATO code."""
+    from sites.errors import InvalidInput
+
+    text = str(value).strip().upper()
+    for region in REGIONS:
+        if text in (region.kato, region.iso, region.abbr):
+            return region.kato
+    raise InvalidInput("region", value, "a region KATO code (550000000) or ISO code (KZ-PAV or PAV)")

@@ -18,7 +18,7 @@ from sites.errors import SitesError
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
-TEMPLATE = f"sites_test_tmpl_{os.getpid()}"
+TEMPLATE = f"sites_test_tmpl_{os.getpid()}_0"
 
 
 def pytest_report_header(config):
@@ -80,14 +80,18 @@ def template_database():
 
 
 def _drop_leftovers() -> None:
+    """Drop test databases of runs that died; another live run on the same cluster keeps its own."""
     with psycopg.connect(_admin_url(), autocommit=True) as conn:
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'sites_test_%'")]
         for name in names:
+            pid = name.split("_")[-2] if name.count("_") >= 3 else ""
+            if pid.isdigit() and Path(f"/proc/{pid}").exists():
+                continue
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def new_database(template: str) -> str:
-    name = f"sites_test_{uuid.uuid4().hex[:12]}"
+    name = f"sites_test_{os.getpid()}_{uuid.uuid4().hex[:12]}"
     _admin(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER sites").format(sql.Identifier(name), sql.Identifier(template)))
     return name
 

@@ -1,0 +1,166 @@
+"""Scoring runs: gather each site's inputs from PostGIS, score them with the pure method, store the history."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Iterable
+
+from sqlalchemy import Connection, Engine, insert, select, text
+
+from gis import tables as t
+from gis.exposure import exposures
+from gis.services import write_audit
+from sites.errors import InvalidInput
+from sites.permissions import Actor, require
+from sites.scoring.method import Result, Score, SiteInputs, Substance, score_site
+from sites.scoring.tables import METHOD_NAME
+from sites.units import canonical_unit, normalise
+from sites.errors import SitesError
+
+DEFAULT_GUIDELINES = "kz_pdk_soil"
+LAND_USE_PREFERENCE = ("residential", "any", "agricultural", "drinking")
+
+
+def rescore(engine: Engine, actor: Actor, site_ids: Iterable[int] | None = None, *,
+            method: str = METHOD_NAME, guidelines: str = DEFAULT_GUIDELINES) -> list[Score]:
+    """Score every live site (or ``site_ids``) and append the scores to the history, in one transaction."""
+    require(actor, "run_scoring")
+    if method != METHOD_NAME:
+        raise InvalidInput("method", method, f"one of the available methods: {METHOD_NAME}")
+    ids = None if site_ids is None else sorted(set(site_ids))
+    with engine.begin() as conn:
+        _check_guideline_set(conn, guidelines)
+        scores = [score_site(inputs, guidelines) for inputs in gather(conn, ids, guidelines).values()]
+        _store(conn, scores)
+        write_audit(conn, actor, "insert", "score", "run", None,
+                    {"method": method, "guidelines": guidelines, "sites": len(scores),
+                     "scope": "all" if ids is None else ids[:50]})
+    return scores
+
+
+def rescore_changed(engine: Engine, site_ids: Iterable[int] | None) -> list[Score]:
+    """Rescore changed sites (None: all) with the latest run's configuration; nothing if never scored."""
+    with engine.connect() as conn:
+        latest = conn.execute(
+            select(t.score.c.method, t.score.c.guideline_set).order_by(t.score.c.id.desc()).limit(1)
+        ).first()
+    if latest is None:
+        return []
+    from gis.services import Register
+
+    return rescore(engine, Register(engine).actor(), site_ids, method=latest.method, guidelines=latest.guideline_set)
+
+
+def gather(conn: Connection, site_ids: list[int] | None, guidelines: str) -> dict[int, SiteInputs]:
+    """Every input of the method for the chosen sites, read in four set-based queries."""
+    sites = _sites(conn, site_ids)
+    substances = _substances(conn, site_ids)
+    results = _results(conn, site_ids, guidelines)
+    around = exposures(conn, site_ids)
+    return {
+        site_id: SiteInputs(
+            code=row["code"], activity=row["activity"], containment=row["containment"],
+            location_precision=row["location_precision"], waste_mass_t=row["waste_mass_t"], area_ha=row["area_ha"],
+            substances=tuple(substances.get(site_id, ())), results=tuple(results.get(site_id, ())),
+            exposure=around[site_id],
+        )
+        for site_id, row in sites.items() if site_id in around
+    }
+
+
+def _check_guideline_set(conn: Connection, code: str) -> None:
+    known = list(conn.execute(select(t.guideline_set.c.code).order_by(t.guideline_set.c.code)).scalars())
+    if code not in known:
+        raise InvalidInput("guidelines", code, "one of the loaded guideline sets: " + (", ".join(known) or "none loaded"))
+
+
+def _scope(column, site_ids: list[int] | None):
+    return column.in_(site_ids) if site_ids is not None else True
+
+
+def _sites(conn: Connection, site_ids: list[int] | None) -> dict[int, dict]:
+    query = select(t.site.c.id, t.site.c.code, t.site.c.activity, t.site.c.containment, t.site.c.location_precision,
+                   t.site.c.waste_mass_t, t.site.c.area_ha).where(~t.site.c.archived, _scope(t.site.c.id, site_ids))
+    return {row["id"]: dict(row) for row in conn.execute(query).mappings()}
+
+
+def _substances(conn: Connection, site_ids: list[int] | None) -> dict[int, list[Substance]]:
+    sc, c = t.site_contaminant, t.contaminant
+    query = select(sc.c.site_id, sc.c.contaminant, c.c.name_en, c.c.grp, c.c.stockholm_annex, sc.c.medium,
+                   sc.c.status, sc.c.quantity_t).join(c, c.c.code == sc.c.contaminant).where(_scope(sc.c.site_id, site_ids))
+    grouped = defaultdict(list)
+    for row in conn.execute(query).mappings():
+        grouped[row["site_id"]].append(Substance(
+            row["contaminant"], row["name_en"], row["grp"], bool(row["stockholm_annex"]), row["medium"],
+            row["status"] == "confirmed", row["quantity_t"]))
+    return grouped
+
+
+def _results(conn: Connection, site_ids: list[int] | None, guidelines: str) -> dict[int, list[Result]]:
+    limits = _guideline_limits(conn, guidelines)
+    s = t.sample
+    query = select(s.c.site_id, s.c.contaminant, s.c.medium, s.c.value_canonical, s.c.unit_canonical,
+                   s.c.qualifier, s.c.detection_limit, s.c.value, s.c.unit).where(_scope(s.c.site_id, site_ids))
+    grouped = defaultdict(list)
+    for row in conn.execute(query).mappings():
+        limit = limits.get((row["contaminant"], row["medium"]))
+        same_unit = limit is not None and limit[1] == row["unit_canonical"]
+        detection = _canonical_detection_limit(row)
+        grouped[row["site_id"]].append(Result(
+            row["contaminant"], row["medium"], row["value_canonical"], row["qualifier"], detection,
+            limit[0] if same_unit else None))
+    return grouped
+
+
+def _canonical_detection_limit(row) -> float | None:
+    if row["detection_limit"] is None:
+        return None
+    return normalise(row["detection_limit"], row["unit"], row["medium"])[0]
+
+
+def _guideline_limits(conn: Connection, guidelines: str) -> dict[tuple[str, str], tuple[float, str]]:
+    """(contaminant, medium) -> (value, canonical unit) of one set; land use by a fixed preference."""
+    g = t.guideline_value
+    rows = conn.execute(select(g.c.contaminant, g.c.medium, g.c.land_use, g.c.value, g.c.unit)
+                        .where(g.c.set_code == guidelines)).mappings().all()
+    rank = {use: i for i, use in enumerate(LAND_USE_PREFERENCE)}
+    chosen: dict[tuple[str, str], tuple[int, float, str]] = {}
+    for row in rows:
+        try:
+            limit, unit = normalise(row["value"], canonical_unit(row["unit"]), row["medium"])
+        except SitesError:
+            continue  # e.g. ng TEQ/kg: comparable only with TEQ results, which samples do not carry yet
+        key, order = (row["contaminant"], row["medium"]), rank.get(row["land_use"], len(rank))
+        if key not in chosen or order < chosen[key][0]:
+            chosen[key] = (order, limit, unit)
+    return {key: (limit, unit) for key, (_, limit, unit) in chosen.items()}
+
+
+def _store(conn: Connection, scores: list[Score]) -> None:
+    if not scores:
+        return
+    ids = dict(conn.execute(select(t.site.c.code, t.site.c.id).where(t.site.c.code.in_([s.code for s in scores]))).all())
+    conn.execute(insert(t.score), [{
+        "site_id": ids[s.code], "method": s.method, "method_version": s.method_version,
+        "guideline_set": s.guideline_set, "pathways": s.pathways, "hazard": s.hazard, "exposure": s.exposure,
+        "total": s.total, "priority_class": s.priority_class, "confidence": s.confidence,
+        "explanation": json.loads(json.dumps(s.explanation)),
+    } for s in scores])
+
+
+def ranking(engine: Engine, *, top: int | None = None, region: str | None = None) -> list[dict]:
+    """Latest score of every live site, highest first (class I after the scored classes)."""
+    query = text("""
+        SELECT v.code, v.name, v.region, v.region_kato, sc.priority_class, sc.total, sc.hazard, sc.exposure,
+               sc.pathways, sc.confidence, sc.explanation, sc.method, sc.method_version, sc.guideline_set,
+               sc.computed_at
+        FROM sites v
+        JOIN LATERAL (SELECT * FROM score WHERE score.site_id = v.id ORDER BY computed_at DESC, id DESC LIMIT 1) sc ON true
+        WHERE (CAST(:region AS text) IS NULL OR v.region_kato = :region)
+        ORDER BY (sc.priority_class = 'I'), sc.total DESC, v.code
+        LIMIT :top
+    """)
+    with engine.connect() as conn:
+        rows = conn.execute(query, {"region": region, "top": top}).mappings()
+        return [dict(r) for r in rows]
