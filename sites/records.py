@@ -62,7 +62,7 @@ def _choice(values: tuple[str, ...]) -> Callable[[str, Any], str | None]:
     return clean
 
 
-def _number(minimum: float = 0.0) -> Callable[[str, Any], float | None]:
+def number_field(minimum: float = 0.0) -> Callable[[str, Any], float | None]:
     def clean(field: str, value: Any) -> float | None:
         if value is None or value == "":
             return None
@@ -75,8 +75,11 @@ def _number(minimum: float = 0.0) -> Callable[[str, Any], float | None]:
 
 
 def _as_float(field: str, value: Any, expected: str) -> float:
+    """A finite number; text may use a decimal comma, as Russian-locale spreadsheets write it."""
     if isinstance(value, bool):
         raise InvalidInput(field, value, expected)
+    if isinstance(value, str) and "," in value and "." not in value:
+        value = value.replace(",", ".")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -96,7 +99,7 @@ def _year(field: str, value: Any) -> int | None:
     return int(number)
 
 
-def _date(field: str, value: Any) -> dt.date | None:
+def clean_date(field: str, value: Any) -> dt.date | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.date):
@@ -199,15 +202,15 @@ SITE_FIELDS: tuple[Field, ...] = (
     Field("operator", _text(300)),
     Field("owner_status", _choice(vocab.OWNER_STATUS), default="unknown"),
     Field("land_use", _text(200)),
-    Field("area_ha", _number()),
-    Field("waste_volume_m3", _number()),
-    Field("waste_mass_t", _number()),
+    Field("area_ha", number_field()),
+    Field("waste_volume_m3", number_field()),
+    Field("waste_mass_t", number_field()),
     Field("containment", _choice(vocab.CONTAINMENT), default="unknown"),
     Field("accessibility", _choice(vocab.ACCESSIBILITY), default="unknown"),
     Field("stage", _choice(vocab.STAGE), default="suspected"),
-    Field("remediation_cost_kzt", _number()),
+    Field("remediation_cost_kzt", number_field()),
     Field("funding", _text(300)),
-    Field("remediation_deadline", _date),
+    Field("remediation_deadline", clean_date),
     Field("confidential", _bool, default=False),
     Field("sources", _text(4000)),
 )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any, Mapping
 
 from sites import vocab
 from sites.errors import InvalidInput
+from sites.records import clean_date, number_field
 from sites.units import normalise
+
+_NON_NEGATIVE = number_field(0.0)
 
 SAMPLE_FIELDS = (
     "contaminant", "medium", "value", "unit", "qualifier", "detection_limit",
@@ -73,28 +75,14 @@ def validate_site_contaminant(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _non_negative(field: str, value: Any, required: bool = False) -> float | None:
-    if value is None or value == "":
-        if required:
-            raise InvalidInput(field, value, "a number >= 0")
-        return None
-    try:
-        number = float(str(value).replace(",", ".")) if not isinstance(value, bool) else math.nan
-    except ValueError:
-        raise InvalidInput(field, value, "a number >= 0") from None
-    if not math.isfinite(number) or number < 0:
+    number = _NON_NEGATIVE(field, value)
+    if number is None and required:
         raise InvalidInput(field, value, "a number >= 0")
     return number
 
 
 def _date(value: Any) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput("sampled_on", value, "a date as YYYY-MM-DD") from None
+    return clean_date("sampled_on", value)
 
 
 def _year(value: Any) -> int | None:
