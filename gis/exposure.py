@@ -17,6 +17,9 @@ from sites.scoring.method import Exposure
 from sites.scoring.spread import settlement_radius_km
 from sites.scoring.tables import value
 
+# Towns above this size are few; only they are searched for beyond the near radius (6.4 km + 1.6 km).
+BIG_TOWN = 20_000
+
 # Built once from declared factors; values are bound parameters, never formatted into the SQL.
 EXPOSURE_SQL = text("""
 WITH active AS (  -- per kind, only the most recently loaded layer counts, so two sources never double count
@@ -33,21 +36,31 @@ SELECT s.id,
        farm.nearby AS farmland
 FROM s
 LEFT JOIN LATERAL (
-    SELECT ARRAY[
-             coalesce(sum(p.population * disk_share(p.d, p.rad, :k1)), 0),
-             coalesce(sum(p.population * (disk_share(p.d, p.rad, :k2) - disk_share(p.d, p.rad, :k1))), 0),
-             coalesce(sum(p.population * (disk_share(p.d, p.rad, :k3) - disk_share(p.d, p.rad, :k2))), 0),
-             coalesce(sum(p.population * (disk_share(p.d, p.rad, :k4) - disk_share(p.d, p.rad, :k3))), 0),
-             coalesce(sum(p.population * (disk_share(p.d, p.rad, :k5) - disk_share(p.d, p.rad, :k4))), 0),
-             coalesce(sum(p.population * (disk_share(p.d, p.rad, :k6) - disk_share(p.d, p.rad, :k5))), 0)
+    SELECT ARRAY[coalesce(sum(p.population * c.c1), 0), coalesce(sum(p.population * (c.c2 - c.c1)), 0),
+                 coalesce(sum(p.population * (c.c3 - c.c2)), 0), coalesce(sum(p.population * (c.c4 - c.c3)), 0),
+                 coalesce(sum(p.population * (c.c5 - c.c4)), 0), coalesce(sum(p.population * (c.c6 - c.c5)), 0)
            ]::float8[] AS rings,
            (array_agg(json_build_object('name', p.name, 'population', p.population, 'km', p.d)
                       ORDER BY greatest(p.d - p.rad, 0), p.d))[1:3] AS nearest
-    FROM (SELECT r.name, r.population, ST_Distance(geography(r.geom), s.g) / 1000.0 AS d,
-                 greatest(0.1, sqrt(r.population / (pi() * :density))) AS rad
-          FROM receptor r
-          WHERE r.kind = 'settlement' AND r.population > 0 AND r.layer_id IN (SELECT id FROM active)
-            AND ST_DWithin(geography(r.geom), s.g, :settlement_search_m)) p
+    FROM (  -- towns small enough to lie within the near search, then the few large ones further out
+        SELECT r.name, r.population, ST_Distance(geography(r.geom), s.g) / 1000.0 AS d,
+               greatest(0.1, sqrt(r.population / (pi() * :density))) AS rad
+        FROM receptor r
+        WHERE r.kind = 'settlement' AND r.population > 0 AND r.population <= :big_population
+          AND r.layer_id IN (SELECT id FROM active) AND ST_DWithin(geography(r.geom), s.g, :near_search_m)
+        UNION ALL
+        SELECT r.name, r.population, ST_Distance(geography(r.geom), s.g) / 1000.0 AS d,
+               greatest(0.1, sqrt(r.population / (pi() * :density))) AS rad
+        FROM receptor r
+        WHERE r.kind = 'settlement' AND r.population > :big_population
+          AND r.layer_id IN (SELECT id FROM active) AND ST_DWithin(geography(r.geom), s.g, :settlement_search_m)
+        OFFSET 0  -- a fence: d and rad are computed once per town, and disk_share inlines on plain columns
+    ) p
+    CROSS JOIN LATERAL (
+        SELECT disk_share(p.d, p.rad, :k1) AS c1, disk_share(p.d, p.rad, :k2) AS c2,
+               disk_share(p.d, p.rad, :k3) AS c3, disk_share(p.d, p.rad, :k4) AS c4,
+               disk_share(p.d, p.rad, :k5) AS c5, disk_share(p.d, p.rad, :k6) AS c6
+    ) c
     WHERE p.d - p.rad <= :k6
 ) pop ON true
 LEFT JOIN LATERAL (
@@ -83,10 +96,11 @@ def parameters(site_ids: Iterable[int] | None, largest_settlement: float = 0.0) 
     edges = [km * 1000 for km in value("ring_edges_km")]
     params = {f"e{i}": edge for i, edge in enumerate(edges, start=1)}
     params.update({f"k{i}": km for i, km in enumerate(value("ring_edges_km"), start=1)})
-    density = value("settlement_density_per_km2")
-    reach_km = value("ring_edges_km")[-1] + settlement_radius_km(largest_settlement, density)
+    density, outer_km = value("settlement_density_per_km2"), value("ring_edges_km")[-1]
     params.update(
-        density=density, settlement_search_m=reach_km * 1000,
+        density=density, big_population=BIG_TOWN,
+        near_search_m=(outer_km + settlement_radius_km(BIG_TOWN, density)) * 1000,
+        settlement_search_m=(outer_km + settlement_radius_km(max(largest_settlement, BIG_TOWN), density)) * 1000,
         all_sites=site_ids is None, ids=list(site_ids or []),
         sensitive_m=value("sensitive_radius_km") * 1000, water_m=value("surface_water_limit_km") * 1000,
     )
@@ -95,7 +109,7 @@ def parameters(site_ids: Iterable[int] | None, largest_settlement: float = 0.0) 
 
 def loaded_layers(conn: Connection) -> frozenset[str]:
     """Receptor kinds with at least one feature loaded."""
-    return frozenset(conn.execute(text("SELECT DISTINCT kind FROM receptor")).scalars())
+    return frozenset(conn.execute(text("SELECT DISTINCT kind FROM receptor_layer WHERE feature_count > 0")).scalars())
 
 
 def largest_settlement(conn: Connection) -> float:

@@ -272,7 +272,7 @@ receptor = Table(
     *non_negative("population"),
     Index("ix_receptor_geom", "geom", postgresql_using="gist"),
     Index("ix_receptor_geog", func.geography(text("geom")), postgresql_using="gist"),
-    Index("ix_receptor_layer_id", "layer_id"),
+    Index("ix_receptor_layer_id_population", "layer_id", "population"),
 )
 
 score = Table(
