@@ -9,7 +9,7 @@ GiST expression indexes ``ix_site_geog`` and ``ix_receptor_geog`` are used (see 
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from sqlalchemy import Connection, text
 
@@ -122,15 +122,28 @@ def largest_settlement(conn: Connection) -> float:
 
 def exposures(conn: Connection, site_ids: Iterable[int] | None = None) -> dict[int, Exposure]:
     """Exposure of every live site (or of ``site_ids``), keyed by site id."""
+    return {site_id: exposure for chunk in stream_exposures(conn, site_ids) for site_id, exposure in chunk}
+
+
+def stream_exposures(conn: Connection, site_ids: Iterable[int] | None = None,
+                     chunk_size: int = 2000) -> Iterator[list[tuple[int, Exposure]]]:
+    """Exposure in chunks from a server-side cursor, so scoring can start before the query ends."""
     layers = loaded_layers(conn)
-    result = {}
-    for row in conn.execute(EXPOSURE_SQL, parameters(site_ids, largest_settlement(conn))).mappings():
-        result[row["id"]] = Exposure(
-            ring_population=tuple(row["rings"] or (0.0,) * 6),
-            settlements=tuple((n["name"] or "unnamed", n["population"], n["km"]) for n in row["nearest"] or []),
-            sensitive=dict(row["counts"] or {}),
-            ring_wells=tuple(row["well_rings"] or (0.0,) * 6),
-            surface_water_km=row["water_km"], surface_water_name=row["water_name"],
-            farmland_nearby=bool(row["farmland"]), layers=layers,
-        )
-    return result
+    params = parameters(site_ids, largest_settlement(conn))
+    # PostGIS functions' high declared costs make the planner JIT-compile this query: about 1.5 s spent per run,
+    # measured, for nothing gained (see docs/benchmarks.md). LOCAL: only for this transaction.
+    conn.execute(text("SET LOCAL jit = off"))
+    result = conn.execute(EXPOSURE_SQL, params, execution_options={"yield_per": chunk_size}).mappings()
+    for rows in result.partitions():
+        yield [(row["id"], _exposure(row, layers)) for row in rows]
+
+
+def _exposure(row, layers: frozenset[str]) -> Exposure:
+    return Exposure(
+        ring_population=tuple(row["rings"] or (0.0,) * 6),
+        settlements=tuple((n["name"] or "unnamed", n["population"], n["km"]) for n in row["nearest"] or []),
+        sensitive=dict(row["counts"] or {}),
+        ring_wells=tuple(row["well_rings"] or (0.0,) * 6),
+        surface_water_km=row["water_km"], surface_water_name=row["water_name"],
+        farmland_nearby=bool(row["farmland"]), layers=layers,
+    )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import shapely
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, text
 
 from gis import tables as t
 from gis.services import write_audit
@@ -44,12 +44,29 @@ def replace_receptor_layer(engine: Engine, actor: Actor, kind: str, name: str, s
         layer_id = conn.execute(insert(t.receptor_layer).values(**meta).returning(t.receptor_layer.c.id)).scalar_one()
         if rows:
             conn.execute(insert(t.receptor), [dict(r, layer_id=layer_id) for r in rows])
+            _subdivide(conn, layer_id)
         write_audit(conn, actor, "update" if old else "insert", "receptor_layer", layer_id,
                dict(old) if old else None, meta)
     from gis.scoring import rescore_changed  # a new layer changes every site's exposure
 
     rescore_changed(engine, None)
     return len(rows)
+
+
+# A river thousands of vertices long has a bounding box the size of a region: every distance query near it would
+# test the whole line. Stored in pieces of at most this many vertices, the geography index finds only nearby pieces.
+MAX_VERTICES = 64
+
+
+def _subdivide(conn, layer_id: int) -> None:
+    conn.execute(text("""
+        WITH long AS (
+            DELETE FROM receptor WHERE layer_id = :layer AND ST_NPoints(geom) > :most
+            RETURNING kind, name, population, geom
+        )
+        INSERT INTO receptor (layer_id, kind, name, population, geom)
+        SELECT :layer, kind, name, population, ST_Subdivide(geom, :most) FROM long
+    """), {"layer": layer_id, "most": MAX_VERTICES})
 
 
 def _row(kind: str, number: int, feature: Feature) -> dict:
