@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 from collections import defaultdict
 from typing import Iterable
 
+import orjson
 from sqlalchemy import Connection, Engine, select, text
 
 from gis import tables as t
@@ -188,9 +188,13 @@ def _store(conn: Connection, scored: dict[int, Score]) -> None:
     statement = f"COPY score ({', '.join(SCORE_COLUMNS)}) FROM STDIN"
     with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         for site_id, s in scored.items():
-            copy.write_row((site_id, s.method, s.method_version, s.guideline_set, json.dumps(s.pathways),
-                            s.hazard, s.exposure, s.total, s.priority_class, s.confidence,
-                            json.dumps(s.explanation, ensure_ascii=False)))
+            copy.write_row((site_id, s.method, s.method_version, s.guideline_set, _json(s.pathways),
+                            s.hazard, s.exposure, s.total, s.priority_class, s.confidence, _json(s.explanation)))
+
+
+def _json(value) -> str:
+    """JSON text for a jsonb column; orjson because a national run serialises 100,000 explanations."""
+    return orjson.dumps(value).decode()
 
 
 def ranking(engine: Engine, *, top: int | None = None, region: str | None = None) -> list[dict]:

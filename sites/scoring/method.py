@@ -83,14 +83,15 @@ class Score:
 
 def score_site(site: SiteInputs, guideline_set: str) -> Score:
     """Score one site with the default method against ``guideline_set`` (used for every ratio)."""
-    likelihood = {p: _likelihood(site, p) for p in PATHWAYS}
+    compared = [(r, ratio) for r in site.results if (ratio := _ratio(r)) is not None]
+    likelihood = {p: _likelihood(site, p, compared) for p in PATHWAYS}
     intrinsic = _intrinsic_waste(site)
-    waste = {p: _waste(site, p, intrinsic) for p in PATHWAYS}
+    waste = {p: _waste(p, intrinsic, compared) for p in PATHWAYS}
     sensitivity = _sensitivity()
     targets = {p: _targets(site, p, sensitivity) for p in PATHWAYS}
     pathways = {p: 100.0 * likelihood[p]["value"] * waste[p]["value"] * targets[p]["value"] for p in PATHWAYS}
     total = math.sqrt(sum(s * s for s in pathways.values()) / len(PATHWAYS))
-    confidence, missing = _confidence(site)
+    confidence, missing = _confidence(site, bool(compared))
     klass = _class(total, confidence)
     parts = [_part(p, pathways[p], total, likelihood[p], waste[p], targets[p]) for p in PATHWAYS]
     explanation = {
@@ -110,14 +111,13 @@ def score_site(site: SiteInputs, guideline_set: str) -> Score:
 
 
 # ---- likelihood of release -----------------------------------------------------------------
-def _likelihood(site: SiteInputs, pathway: str) -> dict[str, Any]:
+def _likelihood(site: SiteInputs, pathway: str, compared: list[tuple[Result, float]]) -> dict[str, Any]:
     media = value("pathway_media")[pathway]
-    observed = [r for r in site.results if r.medium in media and _ratio(r) is not None and _ratio(r) > 1
-                and r.qualifier != "<"]
+    observed = [(r, ratio) for r, ratio in compared if r.medium in media and ratio > 1 and r.qualifier != "<"]
     if observed:
-        worst = max(observed, key=_ratio)
+        worst, ratio = max(observed, key=lambda pair: pair[1])
         return {"value": 1.0, "kind": "observed",
-                "data": f"{worst.contaminant} in {worst.medium} at {_ratio(worst):.1f}x the guideline"}
+                "data": f"{worst.contaminant} in {worst.medium} at {ratio:.1f}x the guideline"}
     containment = value("potential_release_by_containment")[site.containment]
     site_type = value("site_type_factor")[site.activity]
     mobility = max((value("mobility").get(s.group, value("mobility")["other"])[pathway] for s in site.substances),
@@ -143,9 +143,9 @@ def _intrinsic_waste(site: SiteInputs) -> dict[str, tuple[float, str]]:
     return {"toxicity": _toxicity(site), "persistence": _persistence(site), "quantity": _quantity(site)}
 
 
-def _waste(site: SiteInputs, pathway: str, intrinsic: dict[str, tuple[float, str]]) -> dict[str, Any]:
+def _waste(pathway: str, intrinsic: dict[str, tuple[float, str]], compared: list[tuple[Result, float]]) -> dict[str, Any]:
     weights = value("waste_characteristics_weights")
-    parts = dict(intrinsic, exceedance=_exceedance(site, pathway))
+    parts = dict(intrinsic, exceedance=_exceedance(pathway, compared))
     terms = {k: v for k, (v, _) in parts.items()}
     combined = math.exp(sum(weights[k] * math.log(max(v, 1e-9)) for k, v in terms.items()))
     return {"value": combined, "terms": terms, "data": {k: data for k, (_, data) in parts.items()}}
@@ -196,14 +196,12 @@ def _log_scale(amount: float, low: float, high: float) -> float:
     return min(1.0, max(0.05, 0.2 + 0.8 * share))
 
 
-def _exceedance(site: SiteInputs, pathway: str) -> tuple[float, str]:
+def _exceedance(pathway: str, compared: list[tuple[Result, float]]) -> tuple[float, str]:
     media = value("pathway_media")[pathway]
-    ratios = [(_ratio(r), r) for r in site.results if r.medium in media and _ratio(r) is not None]
-    if not ratios:
-        ratios = [(_ratio(r), r) for r in site.results if _ratio(r) is not None]
+    ratios = [(r, ratio) for r, ratio in compared if r.medium in media] or compared
     if not ratios:
         return value("default_exceedance"), "no result comparable with the guideline set (default)"
-    ratio, result = max(ratios, key=lambda pair: pair[0])
+    result, ratio = max(ratios, key=lambda pair: pair[1])
     return _exceedance_factor(ratio), f"{result.contaminant} in {result.medium}: {ratio:.3g}x the guideline"
 
 
@@ -292,11 +290,11 @@ def _women(exposure: Exposure) -> dict[str, Any]:
 
 
 # ---- confidence and class ------------------------------------------------------------------
-def _confidence(site: SiteInputs) -> tuple[float, list[str]]:
+def _confidence(site: SiteInputs, measured: bool) -> tuple[float, list[str]]:
     weights = value("confidence_inputs")
     known = {
         "contaminants_identified": any(s.confirmed for s in site.substances),
-        "concentrations_measured": any(_ratio(r) is not None for r in site.results),
+        "concentrations_measured": measured,
         "containment": site.containment != "unknown",
         "waste_quantity": bool(site.waste_mass_t or site.area_ha or _contaminant_tonnes(site)),
         "location_precision": site.location_precision in ("facility", "approximate"),
