@@ -29,14 +29,25 @@ def map_sites(engine: Engine) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def receptor_points(engine: Engine, kind: str) -> list[dict[str, Any]]:
-    """Point receptors of one kind (settlements, schools, wells...) for a switchable map layer."""
+def receptor_points(engine: Engine, kind: str, limit: int = 2000) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The largest ``limit`` receptors of one kind from the layer exposure counts, and that layer's description
+    (name, source, licence, feature_count).
+
+    A national settlement layer holds about 10,000 places; drawing every one makes the map page take tens of
+    seconds, so the map shows the most populous and says how many it leaves out.
+    """
+    layer = (select(t.receptor_layer.c.id).where(t.receptor_layer.c.kind == kind)
+             .order_by(t.receptor_layer.c.loaded_at.desc(), t.receptor_layer.c.id.desc()).limit(1).scalar_subquery())
+    where = (t.receptor.c.kind == kind) & (t.receptor.c.layer_id == layer)
     query = (
         select(t.receptor.c.name, t.receptor.c.population,
                func.ST_Y(func.ST_PointOnSurface(t.receptor.c.geom)).label("lat"),
                func.ST_X(func.ST_PointOnSurface(t.receptor.c.geom)).label("lon"))
-        .where(t.receptor.c.kind == kind)
-        .order_by(t.receptor.c.id)
+        .where(where)
+        .order_by(t.receptor.c.population.desc().nulls_last(), t.receptor.c.id)
+        .limit(limit)
     )
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+        meta = conn.execute(select(t.receptor_layer.c.name, t.receptor_layer.c.source, t.receptor_layer.c.licence,
+                                   t.receptor_layer.c.feature_count).where(t.receptor_layer.c.id == layer)).mappings().first()
+        return [dict(r) for r in conn.execute(query).mappings()], dict(meta or {})

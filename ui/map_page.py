@@ -11,8 +11,10 @@ st.title("Legacy pollution sites of Kazakhstan")
 
 osm = st.sidebar.toggle("OpenStreetMap background (needs internet)", value=False)
 sites = queries.map_sites(engine)
-layers = {f"Settlements ({len(points)})": points
-          for points in [queries.receptor_points(engine, "settlement")] if points}
+points, layer = queries.receptor_points(engine, "settlement")
+total = layer.get("feature_count", 0)
+shown = f"{len(points):,}" if len(points) >= total else f"{len(points):,} largest of {total:,}"
+layers = {f"Settlements ({shown})": points} if points else {}
 st.caption(f"{len(sites)} sites in the register. Click a marker for its details; switch layers at the top right.")
 
 st_folium(maps.site_map(sites, layers, osm_basemap=osm), height=620, use_container_width=True,
@@ -26,7 +28,7 @@ legend = " ".join(
 st.markdown(legend, unsafe_allow_html=True)
 credits = ["Sites: data/demo_sites.csv, sources cited per site"]
 if layers:
-    credits.append("Settlements: GeoNames, CC BY 4.0")
+    credits.append(f"Settlements: {layer['source']}, {layer['licence']}")
 if osm:
     credits.append("Background: © OpenStreetMap contributors, ODbL")
 st.caption(" · ".join(credits))

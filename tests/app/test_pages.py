@@ -28,6 +28,7 @@ def test_map_page_embeds_every_site(app):
     assert maps, "the map component is missing"
     script = json.loads(maps[0].proto.json_args)["script"]
     assert script.count("site-marker") == demo_site_count()
+    assert "Settlements: GeoNames cities500" in app.caption[-1].value and "CC BY 4.0" in app.caption[-1].value
 
 
 def test_sites_page_lists_and_filters(app):
