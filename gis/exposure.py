@@ -20,8 +20,9 @@ from sites.scoring.tables import value
 # Towns above this size are few; only they are searched for beyond the near radius (6.4 km + 1.6 km).
 BIG_TOWN = 20_000
 
-# Built once from declared factors; values are bound parameters, never formatted into the SQL.
-EXPOSURE_SQL = text("""
+# Built once; values are bound parameters, never formatted into the SQL, except the code constant BIG_TOWN, which
+# must be a literal so the planner can use the partial index of large towns (ix_receptor_big_town_geog).
+EXPOSURE_SQL = text(f"""
 WITH active AS (  -- per kind, only the most recently loaded layer counts, so two sources never double count
     SELECT DISTINCT ON (kind) id FROM receptor_layer ORDER BY kind, loaded_at DESC, id DESC
 ), s AS (
@@ -46,13 +47,13 @@ LEFT JOIN LATERAL (
         SELECT r.name, r.population, ST_Distance(geography(r.geom), s.g) / 1000.0 AS d,
                greatest(0.1, sqrt(r.population / (pi() * :density))) AS rad
         FROM receptor r
-        WHERE r.kind = 'settlement' AND r.population > 0 AND r.population <= :big_population
+        WHERE r.kind = 'settlement' AND r.population > 0 AND r.population <= {BIG_TOWN}
           AND r.layer_id IN (SELECT id FROM active) AND ST_DWithin(geography(r.geom), s.g, :near_search_m)
         UNION ALL
         SELECT r.name, r.population, ST_Distance(geography(r.geom), s.g) / 1000.0 AS d,
                greatest(0.1, sqrt(r.population / (pi() * :density))) AS rad
         FROM receptor r
-        WHERE r.kind = 'settlement' AND r.population > :big_population
+        WHERE r.kind = 'settlement' AND r.population > {BIG_TOWN}
           AND r.layer_id IN (SELECT id FROM active) AND ST_DWithin(geography(r.geom), s.g, :settlement_search_m)
         OFFSET 0  -- a fence: d and rad are computed once per town, and disk_share inlines on plain columns
     ) p
@@ -98,7 +99,7 @@ def parameters(site_ids: Iterable[int] | None, largest_settlement: float = 0.0) 
     params.update({f"k{i}": km for i, km in enumerate(value("ring_edges_km"), start=1)})
     density, outer_km = value("settlement_density_per_km2"), value("ring_edges_km")[-1]
     params.update(
-        density=density, big_population=BIG_TOWN,
+        density=density,
         near_search_m=(outer_km + settlement_radius_km(BIG_TOWN, density)) * 1000,
         settlement_search_m=(outer_km + settlement_radius_km(max(largest_settlement, BIG_TOWN), density)) * 1000,
         all_sites=site_ids is None, ids=list(site_ids or []),

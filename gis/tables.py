@@ -273,6 +273,8 @@ receptor = Table(
     Index("ix_receptor_geom", "geom", postgresql_using="gist"),
     Index("ix_receptor_geog", func.geography(text("geom")), postgresql_using="gist"),
     Index("ix_receptor_layer_id_population", "layer_id", "population"),
+    Index("ix_receptor_big_town_geog", func.geography(text("geom")), postgresql_using="gist",
+          postgresql_where=text("kind = 'settlement' AND population > 20000")),
 )
 
 score = Table(

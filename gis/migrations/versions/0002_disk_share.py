@@ -30,9 +30,13 @@ $$
     # The largest town of a layer sets how far exposure looks; this index answers it without a scan.
     op.create_index("ix_receptor_layer_id_population", "receptor", ["layer_id", "population"])
     op.drop_index("ix_receptor_layer_id", table_name="receptor")  # the new index leads with layer_id
+    # Exposure looks further for large towns (their disks reach further); this keeps that search to large towns.
+    op.execute("CREATE INDEX ix_receptor_big_town_geog ON receptor USING gist (geography(geom)) "
+               "WHERE kind = 'settlement' AND population > 20000")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_receptor_big_town_geog", table_name="receptor")
     op.create_index("ix_receptor_layer_id", "receptor", ["layer_id"])
     op.drop_index("ix_receptor_layer_id_population", table_name="receptor")
     op.execute("DROP FUNCTION disk_share(float8, float8, float8)")
