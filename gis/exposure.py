@@ -135,7 +135,7 @@ def stream_exposures(conn: Connection, site_ids: Iterable[int] | None = None,
     # measured, for nothing gained (see docs/benchmarks.md). LOCAL: only for this transaction.
     conn.execute(text("SET LOCAL jit = off"))
     result = conn.execute(EXPOSURE_SQL, params, execution_options={"yield_per": chunk_size}).mappings()
-    for rows in result.partitions():
+    for rows in result.partitions(chunk_size):  # without a size SQLAlchemy sends FETCH FORWARD ALL
         yield [(row["id"], _exposure(row, layers)) for row in rows]
 
 

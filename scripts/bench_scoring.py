@@ -200,7 +200,8 @@ def _copy_findings(conn: psycopg.Connection, rng: np.random.Generator, count: in
     chosen = rng.choice(codes, count)
     confirmed = rng.random(count) < 0.5
     quantity = np.where(rng.random(count) < 0.5, np.nan, rng.lognormal(0.0, 2.0, count))
-    with conn.cursor().copy("COPY site_contaminant (site_id, contaminant, medium, status, quantity_t) FROM STDIN") as copy:
+    columns = "site_id, contaminant, medium, status, quantity_t"
+    with conn.cursor().copy(f"COPY site_contaminant ({columns}) FROM STDIN") as copy:
         for i in range(count):
             copy.write_row((i + 1, chosen[i], "soil", "confirmed" if confirmed[i] else "suspected",
                             None if np.isnan(quantity[i]) else quantity[i]))
@@ -483,7 +484,8 @@ def measure(url: str, sites: int, args: argparse.Namespace) -> dict[str, list[di
 def machine_facts(url: str) -> dict[str, str]:
     with psycopg.connect(url) as conn:
         server = conn.execute("SHOW server_version").fetchone()[0]
-        postgis = conn.execute("SELECT postgis_lib_version(), postgis_geos_version(), postgis_proj_version()").fetchone()
+        postgis = conn.execute(
+            "SELECT postgis_lib_version(), postgis_geos_version(), postgis_proj_version()").fetchone()
         knobs = {name: conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]
                  for name in ("shared_buffers", "work_mem", "max_parallel_workers_per_gather", "jit")}
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
