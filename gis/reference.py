@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gis import tables as t
@@ -33,11 +33,6 @@ def load_reference(engine: Engine, actor: Actor, data_dir: Path = DATA_DIR) -> d
         counts = {"contaminant": len(contaminants), "guideline_set": len(sets), "guideline_value": len(values)}
         write_audit(conn, actor, "update", "reference", "catalogue", None, {"rows": counts, "from": str(data_dir)})
     return counts
-
-
-def contaminant_codes(engine: Engine) -> set[str]:
-    with engine.connect() as conn:
-        return set(conn.execute(select(t.contaminant.c.code)).scalars())
 
 
 def _upsert(conn, table, rows: list[dict], keys: list[str]) -> None:
