@@ -296,16 +296,12 @@ def site_history(obj: Context, code: str) -> None:
 @click.pass_obj
 def score(obj: Context, method: str, guidelines: str) -> None:
     """Score every live site and append the scores to the history."""
-    from collections import Counter
-
     from gis.scoring import rescore
 
-    scores = rescore(obj.engine(), obj.actor(), method=method, guidelines=guidelines)
-    classes = Counter(s.priority_class for s in scores)
-    summary = ", ".join(f"class {k}: {classes[k]}" for k in ("1", "2", "3", "N", "I") if classes[k])
-    first = scores[0] if scores else None
-    version = f" {first.method_version}" if first else ""
-    click.echo(f"scored {len(scores)} sites with {method}{version} against {guidelines} ({summary or 'none'})")
+    run = rescore(obj.engine(), obj.actor(), method=method, guidelines=guidelines)
+    summary = ", ".join(f"class {k}: {run.classes[k]}" for k in ("1", "2", "3", "N", "I") if run.classes[k])
+    version = f" {run.method_version}" if run.method_version else ""
+    click.echo(f"scored {run.sites} sites with {method}{version} against {guidelines} ({summary or 'none'})")
 
 
 @main.command()

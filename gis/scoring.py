@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import queue
+import tempfile
 import threading
-from collections import defaultdict
-from typing import Iterable
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import IO, Iterable
 
 import orjson
 from sqlalchemy import Connection, Engine, select, text
@@ -24,32 +27,52 @@ DEFAULT_GUIDELINES = "kz_pdk_soil"
 LAND_USE_PREFERENCE = ("residential", "any", "agricultural", "drinking")
 
 
+@dataclass
+class Run:
+    """What a scoring run did: the scores themselves are in the history table, not held in memory."""
+
+    method: str
+    guidelines: str
+    method_version: str = ""
+    classes: Counter = field(default_factory=Counter)
+
+    @property
+    def sites(self) -> int:
+        return sum(self.classes.values())
+
+    def count(self, score: Score) -> None:
+        self.method_version = score.method_version
+        self.classes[score.priority_class] += 1
+
+
 def rescore(engine: Engine, actor: Actor, site_ids: Iterable[int] | None = None, *,
-            method: str = METHOD_NAME, guidelines: str = DEFAULT_GUIDELINES) -> list[Score]:
+            method: str = METHOD_NAME, guidelines: str = DEFAULT_GUIDELINES) -> Run:
     """Score every live site (or ``site_ids``) and append the scores to the history, in one transaction."""
     require(actor, "run_scoring")
     if method != METHOD_NAME:
         raise InvalidInput("method", method, f"one of the available methods: {METHOD_NAME}")
     ids = None if site_ids is None else sorted(set(site_ids))
-    with engine.begin() as conn:
+    run = Run(method, guidelines)
+    # Scores go to a spooled file as they are made (kept in memory up to 64 MB, on disk beyond): a national run of
+    # a million sites would otherwise hold every explanation in memory until the COPY.
+    with engine.begin() as conn, tempfile.SpooledTemporaryFile(64 * 2**20, mode="w+", newline="") as rows:
         _check_guideline_set(conn, guidelines)
-        scored = _score_all(conn, ids, guidelines)
-        _store(conn, scored)
-        scores = list(scored.values())
+        _score_all(conn, ids, guidelines, csv.writer(rows), run)
+        _store(conn, rows)
         write_audit(conn, actor, "insert", "score", "run", None,
-                    {"method": method, "guidelines": guidelines, "sites": len(scores),
+                    {"method": method, "guidelines": guidelines, "sites": run.sites,
                      "scope": "all" if ids is None else ids[:50]})
-    return scores
+    return run
 
 
-def rescore_changed(engine: Engine, site_ids: Iterable[int] | None) -> list[Score]:
+def rescore_changed(engine: Engine, site_ids: Iterable[int] | None) -> Run | None:
     """Rescore changed sites (None: all) with the latest run's configuration; nothing if never scored."""
     with engine.connect() as conn:
         latest = conn.execute(
             select(t.score.c.method, t.score.c.guideline_set).order_by(t.score.c.id.desc()).limit(1)
         ).first()
     if latest is None:
-        return []
+        return None
     from gis.services import Register
 
     return rescore(engine, Register(engine).actor(), site_ids, method=latest.method, guidelines=latest.guideline_set)
@@ -62,7 +85,7 @@ def gather(conn: Connection, site_ids: list[int] | None, guidelines: str) -> dic
             for site_id, exposure in exposures(conn, site_ids).items() if site_id in facts[0]}
 
 
-def _score_all(conn: Connection, site_ids: list[int] | None, guidelines: str) -> dict[int, Score]:
+def _score_all(conn: Connection, site_ids: list[int] | None, guidelines: str, out, run: Run) -> None:
     """Score while PostGIS is still computing exposure: a reader thread streams the rows.
 
     The server works on one core and Python scores on the other, so a national run takes about as long as the
@@ -71,25 +94,42 @@ def _score_all(conn: Connection, site_ids: list[int] | None, guidelines: str) ->
     facts = _site_facts(conn, site_ids, guidelines)
     chunks: queue.Queue = queue.Queue(maxsize=4)
     failure: list[BaseException] = []
-    reader = threading.Thread(target=_read_exposures, args=(conn, site_ids, chunks, failure), daemon=True)
+    stop = threading.Event()
+    reader = threading.Thread(target=_read_exposures, args=(conn, site_ids, chunks, failure, stop), daemon=True)
     reader.start()
-    scored: dict[int, Score] = {}
-    while (chunk := chunks.get()) is not _DONE:
-        for site_id, exposure in chunk:
-            if site_id in facts[0]:
-                scored[site_id] = score_site(_inputs(facts, site_id, exposure), guidelines)
-    reader.join()
+    try:
+        while (chunk := chunks.get()) is not _DONE:
+            for site_id, exposure in chunk:
+                if site_id in facts[0]:
+                    score = score_site(_inputs(facts, site_id, exposure), guidelines)
+                    out.writerow(_row(site_id, score))
+                    run.count(score)
+    finally:
+        stop.set()
+        _drain(chunks, reader)
     if failure:
         raise failure[0]
-    return scored
+
+
+def _drain(chunks: queue.Queue, reader: threading.Thread) -> None:
+    """Wait for the reader to let go of the connection; it may be blocked on a full queue when scoring failed."""
+    while reader.is_alive():
+        try:
+            chunks.get(timeout=0.1)
+        except queue.Empty:
+            pass
+    reader.join()
 
 
 _DONE = object()
 
 
-def _read_exposures(conn: Connection, site_ids, chunks: queue.Queue, failure: list[BaseException]) -> None:
+def _read_exposures(conn: Connection, site_ids, chunks: queue.Queue, failure: list[BaseException],
+                    stop: threading.Event) -> None:
     try:
         for chunk in stream_exposures(conn, site_ids):
+            if stop.is_set():
+                break
             chunks.put(chunk)
     except BaseException as error:  # handed to the scoring thread, which raises it
         failure.append(error)
@@ -183,13 +223,18 @@ SCORE_COLUMNS = ("site_id", "method", "method_version", "guideline_set", "pathwa
                  "priority_class", "confidence", "explanation")
 
 
-def _store(conn: Connection, scored: dict[int, Score]) -> None:
-    """Append scores with COPY: a national rescoring writes 100,000 rows, which INSERT would make the slow part."""
-    statement = f"COPY score ({', '.join(SCORE_COLUMNS)}) FROM STDIN"
+def _row(site_id: int, s: Score) -> tuple:
+    return (site_id, s.method, s.method_version, s.guideline_set, _json(s.pathways),
+            s.hazard, s.exposure, s.total, s.priority_class, s.confidence, _json(s.explanation))
+
+
+def _store(conn: Connection, rows: IO[str]) -> None:
+    """Append the spooled scores with COPY: a national rescoring writes 100,000 rows, which INSERT would make slow."""
+    rows.seek(0)
+    statement = f"COPY score ({', '.join(SCORE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
     with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for site_id, s in scored.items():
-            copy.write_row((site_id, s.method, s.method_version, s.guideline_set, _json(s.pathways),
-                            s.hazard, s.exposure, s.total, s.priority_class, s.confidence, _json(s.explanation)))
+        while block := rows.read(2**20):
+            copy.write(block)
 
 
 def _json(value) -> str:

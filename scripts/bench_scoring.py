@@ -13,7 +13,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
@@ -326,10 +325,9 @@ def _measure_full(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
     stages = _instrument()
     actor = Register(engine).actor()
     started = time.perf_counter()
-    scores = rescore(engine, actor, request["ids"])
+    run = rescore(engine, actor, request["ids"])
     seconds = time.perf_counter() - started
-    return {"runs": [seconds], "stages": [dict(stages)], "rows": len(scores),
-            "classes": dict(Counter(s.priority_class for s in scores))}
+    return {"runs": [seconds], "stages": [dict(stages)], "rows": run.sites, "classes": dict(run.classes)}
 
 
 def _measure_incremental(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
@@ -343,11 +341,11 @@ def _measure_incremental(engine: Engine, request: dict[str, Any]) -> dict[str, A
     for site_id in ids[1:]:
         stages.update(dict.fromkeys(stages, 0.0))
         started = time.perf_counter()
-        scored = rescore_changed(engine, [site_id])
+        run = rescore_changed(engine, [site_id])
         runs.append(time.perf_counter() - started)
         per_call.append(dict(stages))
-        if len(scored) != 1:
-            raise BenchError(f"rescore_changed scored {len(scored)} sites for site {site_id}; expected 1 "
+        if run is None or run.sites != 1:
+            raise BenchError(f"rescore_changed scored {run and run.sites} sites for site {site_id}; expected 1 "
                              "(has a full rescoring run first?)")
     return {"runs": runs, "stages": per_call}
 

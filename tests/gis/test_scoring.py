@@ -14,7 +14,7 @@ from gis.cli import main
 from gis.demo import load_demo
 from gis.exposure import EXPOSURE_SQL, parameters
 from gis.layers import Feature, replace_receptor_layer
-from gis.scoring import rescore
+from gis.scoring import ranking, rescore
 from gis.services import Register
 from sites.errors import InvalidInput, PermissionDenied
 from tests.conftest import demo_site_count
@@ -36,11 +36,13 @@ def score_rows(engine, code=None):
 
 
 def test_every_site_gets_a_class_and_an_explanation_that_adds_up(demo, engine):
-    scores = rescore(engine, demo.actor())
-    assert len(scores) == demo_site_count()
+    run = rescore(engine, demo.actor())
+    scores = ranking(engine)
+    assert run.sites == len(scores) == demo_site_count()
+    assert sum(run.classes.values()) == run.sites and run.method_version == "1.0.0"
     for score in scores:
-        assert score.priority_class in ("1", "2", "3", "N", "I")
-        assert sum(p["contribution"] for p in score.explanation["parts"]) == pytest.approx(score.total, abs=0.01)
+        assert score["priority_class"] in ("1", "2", "3", "N", "I")
+        assert sum(p["contribution"] for p in score["explanation"]["parts"]) == pytest.approx(score["total"], abs=0.01)
     with engine.connect() as conn:
         stored = conn.execute(select(t.score.c.method, t.score.c.method_version, t.score.c.guideline_set)).first()
     assert tuple(stored) == ("kz-screening", "1.0.0", "kz_pdk_soil")
@@ -104,3 +106,30 @@ def test_exposure_query_uses_the_receptor_geography_index(demo, engine):
         conn.execute(text("ANALYZE receptor"))
         plan = conn.execute(text("EXPLAIN " + EXPOSURE_SQL.text), parameters(None)).scalars().all()
     assert any("ix_receptor_geog" in line for line in plan), "\n".join(plan)
+
+
+def test_names_with_quotes_commas_and_newlines_survive_storage(demo, engine):
+    odd = 'Посёлок "Свинец", 2-й\nучасток \\ юг'
+    replace_receptor_layer(engine, demo.actor(), "settlement", "odd names", "test", "CC0",
+                           [Feature(odd, 5000, Point(69.6, 42.31))])
+    rescore(engine, demo.actor())
+    shymkent = next(s for s in ranking(engine) if s["code"] == "KZ-SHY-0001")
+    lines = [line for part in shymkent["explanation"]["parts"] for f in part["factors"] for line in f["data"]]
+    assert any(odd in line for line in lines), lines
+
+
+def test_a_run_that_fails_midway_stores_nothing(demo, engine, monkeypatch):
+    import gis.scoring
+
+    calls, real = [], gis.scoring.score_site
+
+    def failing(inputs, guidelines):  # a fault injected into our own code, not a stand-in for PostGIS
+        calls.append(inputs.code)
+        if len(calls) == 5:
+            raise RuntimeError("scoring failed on the fifth site")
+        return real(inputs, guidelines)
+
+    monkeypatch.setattr(gis.scoring, "score_site", failing)
+    with pytest.raises(RuntimeError, match="fifth"):
+        rescore(engine, demo.actor())
+    assert score_rows(engine) == 0
