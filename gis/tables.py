@@ -127,6 +127,10 @@ site = Table(
     Index("ix_site_geog", func.geography(text("geom")), postgresql_using="gist"),
     Index("ix_site_footprint", "footprint", postgresql_using="gist"),
     Index("ix_site_region_kato", "region_kato"),
+    # The duplicate check's "similar name" (pg_trgm, migration 0003); the expression is gis.duplicates' NAMES.
+    Index("ix_site_names_trgm", text(
+        "lower(coalesce(name_en, '') || ' ' || coalesce(name_ru, '') || ' ' || coalesce(name_kk, '')) gin_trgm_ops"),
+        postgresql_using="gin"),
 )
 
 contaminant = Table(
@@ -240,7 +244,9 @@ attachment = Table(
     Column("sha256", String(64), nullable=False),
     Column("geotag", point(nullable=True)),
     Column("storage_path", Text, nullable=False),
+    Column("thumbnail_path", Text),
     created_at(),
+    Column("created_by", Text),
     CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
     *non_negative("size_bytes"),
 )
@@ -324,6 +330,43 @@ audit = Table(
     one_of("action", vocab.AUDIT_ACTION),
     Index("ix_audit_entity_entity_id", "entity", "entity_id"),
     Index("ix_audit_actor", "actor"),
+)
+
+import_batch = Table(
+    "import_batch", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("mode", Text, nullable=False),
+    Column("mapping", JSONB, nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("imported", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("report", JSONB, nullable=False),
+    Column("created_by", Text, nullable=False),
+    created_at(),
+    one_of("target", ("site", "sample", "odk")),
+    one_of("mode", ("all", "valid")),
+    CheckConstraint("file_sha256 ~ '^[0-9a-f]{64}$'", name="file_sha256_hex"),
+    CheckConstraint("rows_read = imported + unchanged + rejected", name="rows_add_up"),
+)
+
+# One row per imported source row: re-importing a file finds its rows here and changes nothing.
+import_record = Table(
+    "import_record", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("import_batch.id"), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("row_key", Text, nullable=False),
+    Column("row_sha256", String(64), nullable=False),
+    Column("entity", Text, nullable=False),
+    Column("entity_id", Integer, nullable=False),
+    one_of("entity", ("site", "sample", "inspection")),
+    UniqueConstraint("source", "row_key", "entity"),
+    Index("ix_import_record_entity_entity_id", "entity", "entity_id"),
 )
 
 # The `sites` view built by migration 0001, declared here so queries can name its columns.
