@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Mapping
 
 from sites import vocab
@@ -18,6 +19,36 @@ SAMPLE_FIELDS = (
 )
 
 
+# How laboratories write "not detected": English, Russian (не обнаружено) and Kazakh (анықталмады) forms.
+NOT_DETECTED = frozenset({"nd", "n.d.", "n/d", "not detected", "bdl", "<dl", "< dl", "<lod", "н/о", "н.о.", "н/о.",
+                          "не обн.", "не обнаружено", "ниже по", "<по", "анықталмады"})
+_REPORTED = re.compile(r"^(?P<q><=?|>=?|≤|≥)?\s*(?P<v>[0-9]+(?:[.,][0-9]+)?(?:[eE][-+]?[0-9]+)?)$")
+_QUALIFIERS = {None: "=", "<": "<", "<=": "<", "≤": "<", ">": ">", ">=": ">", "≥": ">"}
+
+
+def parse_reported(text: Any, detection_limit: float | None = None) -> tuple[str, float, float | None]:
+    """Read a result as a laboratory writes it: ``0,35``, ``<0.05``, ``> 100``, ``н/о``, ``ND``.
+
+    Returns (qualifier, value, detection limit). A result below the detection limit is stored as ``<`` with the
+    limit as its value (docs/scoring.md says how scoring treats it); "not detected" without a limit is refused,
+    because the value it stands for is unknown.
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return "=", float(text), detection_limit
+    raw = str(text or "").strip()
+    if raw.lower() in NOT_DETECTED:
+        if detection_limit is None:
+            raise InvalidInput("value", raw, "a detection limit alongside a 'not detected' result")
+        return "<", float(detection_limit), float(detection_limit)
+    match = _REPORTED.match(raw.replace("\u00a0", "").replace(" ", ""))
+    if not match:
+        raise InvalidInput("value", raw, "a number, optionally with < or > (0.35, 0,35, <0.05) or ND / н/о")
+    qualifier, value = _QUALIFIERS[match["q"]], float(match["v"].replace(",", "."))
+    if qualifier == "<" and detection_limit is None:
+        detection_limit = value  # "<0.05" states the limit it was below
+    return qualifier, value, detection_limit
+
+
 def validate_sample(data: Mapping[str, Any]) -> dict[str, Any]:
     """Clean one sample result; return stored values including the canonical value and unit."""
     unknown = sorted(set(data) - set(SAMPLE_FIELDS))
@@ -28,12 +59,15 @@ def validate_sample(data: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidInput("medium", medium, "one of " + ", ".join(vocab.MEDIUM))
     if not data.get("contaminant"):
         raise InvalidInput("contaminant", data.get("contaminant"), "a contaminant code from the catalogue")
-    qualifier = data.get("qualifier") or "="
+    limit = _non_negative("detection_limit", data.get("detection_limit"))
+    qualifier, value = data.get("qualifier") or "=", data.get("value")
+    if isinstance(value, str) and value.strip():
+        parsed, value, limit = parse_reported(value, limit)
+        qualifier = parsed if qualifier == "=" else qualifier
     if qualifier not in vocab.QUALIFIER:
         raise InvalidInput("qualifier", qualifier, "one of = < >")
-    value = _non_negative("value", data.get("value"), required=True)
+    value = _non_negative("value", value, required=True)
     canonical, canonical_unit = normalise(value, data.get("unit") or "", medium)
-    limit = _non_negative("detection_limit", data.get("detection_limit"))
     return {
         "contaminant": data["contaminant"],
         "medium": medium,

@@ -14,16 +14,23 @@ UNITS: dict[str, tuple[str, float]] = {
     "ppm": ("mass_fraction", 1.0),
     "ppb": ("mass_fraction", 1e-3),
     "%": ("mass_fraction", 1e4),
+    "ug/g": ("mass_fraction", 1.0),
+    "ng/g": ("mass_fraction", 1e-3),
+    "pg/g": ("mass_fraction", 1e-6),
     "mg/L": ("mass_concentration", 1.0),
     "ug/L": ("mass_concentration", 1e-3),
     "ng/L": ("mass_concentration", 1e-6),
     "g/L": ("mass_concentration", 1e3),
+    "ng/mL": ("mass_concentration", 1e-3),
+    "pg/L": ("mass_concentration", 1e-9),
     "mg/m3": ("air_concentration", 1.0),
     "ug/m3": ("air_concentration", 1e-3),
     "ng/m3": ("air_concentration", 1e-6),
     "Bq/kg": ("specific_activity", 1.0),
     "kBq/kg": ("specific_activity", 1e3),
+    "pCi/g": ("specific_activity", 37.0),  # 1 pCi = 0.037 Bq, per gram = 37 Bq/kg (US EPA reports use pCi)
     "Bq/L": ("volume_activity", 1.0),
+    "pCi/L": ("volume_activity", 0.037),
     "uSv/h": ("dose_rate", 1.0),
 }
 
@@ -53,6 +60,7 @@ ALIASES = {
     "µg/kg": "ug/kg", "мкг/кг": "ug/kg", "мг/кг": "mg/kg", "нг/кг": "ng/kg", "г/т": "g/t",
     "µg/l": "ug/L", "ug/l": "ug/L", "mg/l": "mg/L", "ng/l": "ng/L", "мг/л": "mg/L", "мкг/л": "ug/L",
     "мг/дм3": "mg/L", "mg/dm3": "mg/L", "µg/m3": "ug/m3", "мг/м3": "mg/m3", "мкг/м3": "ug/m3",
+    "µg/g": "ug/g", "мкг/г": "ug/g", "нг/г": "ng/g", "ng/ml": "ng/mL", "pci/g": "pCi/g", "pci/l": "pCi/L",
     "bq/kg": "Bq/kg", "бк/кг": "Bq/kg", "µsv/h": "uSv/h", "мкзв/ч": "uSv/h", "bq/l": "Bq/L",
 }
 

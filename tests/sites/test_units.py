@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sites.errors import InvalidInput
-from sites.samples import validate_sample, validate_site_contaminant
+from sites.samples import parse_reported, validate_sample, validate_site_contaminant
 from sites.units import normalise
 
 
@@ -17,6 +17,9 @@ from sites.units import normalise
     (0.5, "мг/кг", "soil", (0.5, "mg/kg")),
     (700, "Bq/kg", "soil", (700.0, "Bq/kg")),
     (12, "ug/m3", "air", (0.012, "mg/m3")),
+    (10, "pCi/g", "soil", (370.0, "Bq/kg")),
+    (250, "ng/g", "sediment", (0.25, "mg/kg")),
+    (5, "pCi/L", "groundwater", (0.185, "Bq/L")),
 ])
 def test_units_convert_to_the_canonical_unit(value, unit, medium, expected):
     result = normalise(value, unit, medium)
@@ -50,3 +53,39 @@ def test_site_contaminant_validation():
         validate_site_contaminant({"contaminant": "hg", "medium": "soil", "quantity_t": "lots"})
     with pytest.raises(InvalidInput, match="status"):
         validate_site_contaminant({"contaminant": "hg", "medium": "soil", "status": "rumoured"})
+
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ("0,35", None, ("=", 0.35, None)),
+    ("12.5", None, ("=", 12.5, None)),
+    ("<0.05", None, ("<", 0.05, 0.05)),
+    ("< 0,05", 0.01, ("<", 0.05, 0.01)),
+    ("≤0.2", None, ("<", 0.2, 0.2)),
+    ("> 100", None, (">", 100.0, None)),
+    ("1.5e-3", None, ("=", 0.0015, None)),
+    ("н/о", 0.02, ("<", 0.02, 0.02)),
+    ("ND", 0.5, ("<", 0.5, 0.5)),
+    ("Не обнаружено", 0.1, ("<", 0.1, 0.1)),
+    (7, None, ("=", 7.0, None)),
+])
+def test_results_are_read_as_laboratories_write_them(text, limit, expected):
+    assert parse_reported(text, limit) == expected
+
+
+@pytest.mark.parametrize("text, limit, message", [
+    ("н/о", None, "detection limit"),
+    ("about 5", None, "a number, optionally with < or >"),
+    ("5 mg/kg", None, "received '5 mg/kg'"),
+    ("", None, "a number"),
+])
+def test_unreadable_results_are_refused(text, limit, message):
+    with pytest.raises(InvalidInput, match=message):
+        parse_reported(text, limit)
+
+
+def test_a_sample_given_as_lab_text_keeps_its_qualifier_and_limit():
+    row = validate_sample({"contaminant": "hg", "medium": "soil", "value": "<0,05", "unit": "мг/кг"})
+    assert (row["qualifier"], row["value"], row["detection_limit"], row["unit_canonical"]) == ("<", 0.05, 0.05, "mg/kg")
+    row = validate_sample({"contaminant": "hg", "medium": "soil", "value": "н/о", "detection_limit": 0.01,
+                           "unit": "mg/kg"})
+    assert (row["qualifier"], row["value"]) == ("<", 0.01)
