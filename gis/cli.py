@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from gis.cli_inspections import register as register_inspections
 from gis.cli_layers import layers
 from gis.cluster import Cluster, database_url
 from gis.settings import Settings
@@ -63,6 +64,7 @@ def main(ctx: click.Context, user: str) -> None:
 
 
 main.add_command(layers)
+register_inspections(main)
 
 
 @main.group()

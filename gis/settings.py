@@ -23,21 +23,31 @@ class Settings:
         An existing PostgreSQL/PostGIS server to use instead of the embedded one.
     app_port : int
         Port the Streamlit app listens on.
+    files_root : Path or None
+        Where attachments are stored (``SITES_FILES_DIR``); None means ``home/.local/files``.
     """
 
     home: Path
     database_url: str | None
     app_port: int
+    files_root: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
         home = Path(env.get("SITES_HOME") or PROJECT_ROOT).resolve()
-        return cls(home=home, database_url=env.get("DATABASE_URL") or None, app_port=_port(env.get("PORT", "8501")))
+        files = env.get("SITES_FILES_DIR")
+        return cls(home=home, database_url=env.get("DATABASE_URL") or None, app_port=_port(env.get("PORT", "8501")),
+                   files_root=Path(files).resolve() if files else None)
 
     @property
     def cluster_dir(self) -> Path:
         return self.home / ".local" / "pg"
+
+    @property
+    def files_dir(self) -> Path:
+        """Folder of stored attachments and their thumbnails."""
+        return self.files_root or self.home / ".local" / "files"
 
     @property
     def embedded(self) -> bool:
