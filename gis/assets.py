@@ -25,6 +25,15 @@ PACKAGES: dict[str, dict[str, str]] = {
         "package/dist/images/layers-2x.png": "leaflet/images/layers-2x.png",
         "package/LICENSE": "leaflet/LICENSE",
     },
+    # Drawing a site's footprint on the add/edit page (folium.plugins.Draw); MIT, licence stated in package.json.
+    "leaflet-draw@1.0.4": {
+        "package/dist/leaflet.draw.js": "leaflet-draw/leaflet.draw.js",
+        "package/dist/leaflet.draw.css": "leaflet-draw/leaflet.draw.css",
+        "package/dist/images/spritesheet.png": "leaflet-draw/images/spritesheet.png",
+        "package/dist/images/spritesheet-2x.png": "leaflet-draw/images/spritesheet-2x.png",
+        "package/dist/images/spritesheet.svg": "leaflet-draw/images/spritesheet.svg",
+        "package/package.json": "leaflet-draw/package.json",
+    },
     "jquery@3.7.1": {
         "package/dist/jquery.min.js": "jquery/jquery.min.js",
         "package/LICENSE.txt": "jquery/LICENSE.txt",

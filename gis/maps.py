@@ -6,6 +6,9 @@ import html
 from typing import Any, Iterable
 
 import folium
+from folium.plugins import Draw
+import shapely
+from shapely.geometry import MultiPolygon, shape
 
 from gis.assets import VENDOR_URL
 
@@ -43,12 +46,7 @@ def site_map(sites: Iterable[dict[str, Any]], receptors: dict[str, list[dict[str
 
     ``vendor_url`` is where Leaflet and jQuery are served from, so the map needs no internet.
     """
-    fmap = folium.Map(location=KAZAKHSTAN_CENTRE, zoom_start=5, tiles=None, max_zoom=18, prefer_canvas=False,
-                      control_scale=True)
-    fmap.default_js = [("leaflet", f"{vendor_url}/leaflet/leaflet.js"), ("jquery", f"{vendor_url}/jquery/jquery.min.js")]
-    fmap.default_css = [("leaflet_css", f"{vendor_url}/leaflet/leaflet.css")]
-    if osm_basemap:
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", attr=OSM_ATTRIBUTION).add_to(fmap)
+    fmap = _base_map(KAZAKHSTAN_CENTRE, 5, vendor_url, osm_basemap)
     layer = folium.FeatureGroup(name="Sites", show=True).add_to(fmap)
     for site in sites:
         _site_marker(site).add_to(layer)
@@ -56,6 +54,61 @@ def site_map(sites: Iterable[dict[str, Any]], receptors: dict[str, list[dict[str
         _receptor_layer(name, points).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def _base_map(centre: tuple[float, float], zoom: int, vendor_url: str, osm_basemap: bool) -> folium.Map:
+    fmap = folium.Map(location=centre, zoom_start=zoom, tiles=None, max_zoom=18, prefer_canvas=False,
+                      control_scale=True)
+    fmap.default_js = [("leaflet", f"{vendor_url}/leaflet/leaflet.js"), ("jquery", f"{vendor_url}/jquery/jquery.min.js")]
+    fmap.default_css = [("leaflet_css", f"{vendor_url}/leaflet/leaflet.css")]
+    if osm_basemap:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", attr=OSM_ATTRIBUTION).add_to(fmap)
+    return fmap
+
+
+def placement_map(point: tuple[float, float] | None, footprint: dict | str | None = None,
+                  nearby: Iterable[dict[str, Any]] = (), *, vendor_url: str = VENDOR_URL,
+                  osm_basemap: bool = False) -> folium.Map:
+    """The add/edit map: click to place the site, draw its footprint; the chosen point and nearby sites shown.
+
+    ``footprint`` is GeoJSON or WKT in EPSG:4326 (the register stores WKT); ``nearby`` are sites (code, name, lat, lon) a duplicate check found.
+    """
+    fmap = _base_map(point or KAZAKHSTAN_CENTRE, 13 if point else 5, vendor_url, osm_basemap)
+    draw = Draw(draw_options={"polyline": False, "circle": False, "circlemarker": False, "marker": False,
+                              "rectangle": True, "polygon": {"allowIntersection": False}},
+                edit_options={"edit": False, "remove": False})
+    draw.default_js = [("leaflet_draw_js", f"{vendor_url}/leaflet-draw/leaflet.draw.js")]
+    draw.default_css = [("leaflet_draw_css", f"{vendor_url}/leaflet-draw/leaflet.draw.css")]
+    draw.add_to(fmap)
+    if isinstance(footprint, str):
+        footprint = shapely.from_wkt(footprint).__geo_interface__
+    if footprint:
+        folium.GeoJson(footprint, name="Footprint", style_function=lambda _: {"color": "#b2182b", "weight": 2}).add_to(fmap)
+    for site in nearby:
+        folium.CircleMarker(location=(site["lat"], site["lon"]), radius=7, color="#222222", weight=1, fill=True,
+                            fill_color=CLASS_COLOURS[None], fill_opacity=0.8, class_name="nearby-site",
+                            tooltip=escape(site.get("code")) + " " + escape(site.get("name"))).add_to(fmap)
+    if point:
+        folium.Marker(location=point, tooltip="The site's point", class_name="placed-point").add_to(fmap)
+    return fmap
+
+
+def read_placement(returned: dict[str, Any] | None) -> tuple[tuple[float, float] | None, dict | None]:
+    """What the user did on the placement map: (clicked point, drawn footprint as MultiPolygon GeoJSON).
+
+    ``returned`` is the dict streamlit-folium gives back; a footprint that is not a valid polygon is ignored here
+    and refused with its reason when the site is saved.
+    """
+    returned = returned or {}
+    click = returned.get("last_clicked")
+    point = (round(float(click["lat"]), 6), round(float(click["lng"]), 6)) if click else None
+    drawing = returned.get("last_active_drawing") or {}
+    geometry = drawing.get("geometry") if isinstance(drawing, dict) else None
+    footprint = None
+    if geometry and geometry.get("type") in ("Polygon", "MultiPolygon"):
+        polygon = shape(geometry)
+        footprint = (MultiPolygon([polygon]) if polygon.geom_type == "Polygon" else polygon).__geo_interface__
+    return point, footprint
 
 
 def _site_marker(site: dict[str, Any]) -> folium.CircleMarker:

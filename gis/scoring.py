@@ -180,7 +180,7 @@ def _substances(conn: Connection, site_ids: list[int] | None) -> dict[int, list[
 
 
 def _results(conn: Connection, site_ids: list[int] | None, guidelines: str) -> dict[int, list[Result]]:
-    limits = _guideline_limits(conn, guidelines)
+    limits = guideline_limits(conn, guidelines)
     s = t.sample
     query = select(s.c.site_id, s.c.contaminant, s.c.medium, s.c.value_canonical, s.c.unit_canonical,
                    s.c.qualifier, s.c.detection_limit, s.c.value, s.c.unit).where(_scope(s.c.site_id, site_ids))
@@ -201,7 +201,7 @@ def _canonical_detection_limit(row) -> float | None:
     return normalise(row["detection_limit"], row["unit"], row["medium"])[0]
 
 
-def _guideline_limits(conn: Connection, guidelines: str) -> dict[tuple[str, str], tuple[float, str]]:
+def guideline_limits(conn: Connection, guidelines: str) -> dict[tuple[str, str], tuple[float, str]]:
     """(contaminant, medium) -> (value, canonical unit) of one set; land use by a fixed preference."""
     g = t.guideline_value
     rows = conn.execute(select(g.c.contaminant, g.c.medium, g.c.land_use, g.c.value, g.c.unit)

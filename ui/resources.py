@@ -18,3 +18,24 @@ def settings() -> Settings:
 def engine():
     """The app's engine: DATABASE_URL when set, otherwise the embedded cluster (which must be up)."""
     return make_engine(database_url(settings()))
+
+
+@st.cache_resource
+def register():
+    """The register's services, sharing the cached engine."""
+    from gis.services import Register
+
+    return Register(engine())
+
+
+def actor():
+    """Who is working: chosen in the sidebar from the register's active users.
+
+    There is no sign-in yet (issue 7): anyone with the app open can act as any user, which the sidebar says.
+    """
+    users = [u for u in register().list_users() if u["active"]]
+    labels = {f"{u['name']} ({u['role']}{', ' + ', '.join(u['regions']) if u['regions'] else ''})": u["name"]
+              for u in users}
+    chosen = st.sidebar.selectbox("Acting as", list(labels), key="acting-as",
+                                  help="No sign-in yet: pick the user whose permissions apply.")
+    return register().actor(labels[chosen])
