@@ -1,0 +1,93 @@
+"""Field work in a real Chromium with no internet: place a site by clicking the map, add a sample and a photo, see it
+on the register map; a second browser editing the same site meets the stale-edit refusal."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import pytest
+from PIL import Image
+
+from tests.e2e.test_map import map_frame
+
+pytestmark = pytest.mark.e2e
+NAME = "Zhezkazgan tailings seen from the road"
+
+
+def wait_text(page, text: str, timeout_s: float = 60) -> None:
+    page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_s * 1000)
+
+
+def fill(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    time.sleep(0.5)  # Streamlit reruns on Enter; let it settle before the next widget
+
+
+def open_edit(page, url: str, code: str) -> None:
+    page.goto(url + "/edit_page")
+    page.get_by_text("Edit a site", exact=True).click()
+    combo = page.get_by_label("Site", exact=True)
+    combo.click()
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    wait_text(page, "loaded; last saved")
+
+
+def jpeg_without_geotag() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (120, 90, 60)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_inspector_adds_a_site_by_map_click_then_a_sample_and_a_photo(app_server, offline_page):
+    url, _ = app_server
+    page = offline_page
+    page.goto(url + "/edit_page")
+    frame = map_frame(page)
+    box = frame.locator(".leaflet-container").bounding_box()
+    frame.locator(".leaflet-container").click(position={"x": box["width"] / 2 + 40, "y": box["height"] / 2})
+    wait_text(page, "Point: ")
+    assert re.search(r"Point: 4\d\.\d{6} N, 6\d\.\d{6} E", page.inner_text("body"))
+    fill(page, "Name (English)", NAME)
+    page.get_by_role("button", name="Save the new site").click()
+    wait_text(page, "Saved KZ-")
+    code = re.search(r"Saved (KZ-[A-Z]{3}-\d{4})", page.inner_text("body")).group(1)
+
+    open_edit(page, url, code)
+    fill(page, "Result", "<0,05")
+    page.get_by_role("button", name="Add sample").click()
+    wait_text(page, "Sample added.")
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "tailings.jpg", "mimeType": "image/jpeg", "buffer": jpeg_without_geotag()}])
+    wait_text(page, "tailings.jpg")
+    page.get_by_role("button", name="Save inspection").click()
+    wait_text(page, "no GPS geotag in the photo; stored and flagged")
+    wait_text(page, "Inspection saved.")
+
+    page.goto(url)
+    frame = map_frame(page)
+    frame.locator(f"path.site-{code}").wait_for(timeout=30_000, state="attached")
+    assert not [u for u in page.blocked if "leaflet" in u or "jquery" in u]
+
+
+def test_second_browser_meets_the_stale_edit_refusal(app_server, browser):
+    url, _ = app_server
+    first, second = browser.new_context(), browser.new_context()
+    try:
+        a, b = first.new_page(), second.new_page()
+        open_edit(a, url, "KZ-PAV-0002")
+        open_edit(b, url, "KZ-PAV-0002")
+        fill(b, "Operator", "Changed in the second browser")
+        b.get_by_role("button", name="Save changes").click()
+        wait_text(b, "Saved KZ-PAV-0002")
+        fill(a, "Operator", "Changed in the first browser")
+        a.get_by_role("button", name="Save changes").click()
+        wait_text(a, "was changed by someone else")
+        wait_text(a, "Changed in the second browser")
+    finally:
+        first.close()
+        second.close()
