@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from gis.cli_inspections import register as register_inspections
+from gis.cli_import import import_command
 from gis.cli_layers import layers
 from gis.cluster import Cluster, database_url
 from gis.settings import Settings
@@ -64,6 +65,7 @@ def main(ctx: click.Context, user: str) -> None:
 
 
 main.add_command(layers)
+main.add_command(import_command)
 register_inspections(main)
 
 

@@ -15,7 +15,7 @@ from gis.errors import translate_integrity_error
 from sites import vocab
 from sites.errors import InvalidInput, NotFound, StaleWrite
 from sites.permissions import SYSTEM_USER, Actor, require
-from sites.records import SITE_FIELDS, geometry_sha256, validate_site
+from sites.records import KAZAKHSTAN_EXTENT, SITE_FIELDS, Extent, geometry_sha256, validate_site
 from sites.regions import parse_region, region_of
 from sites.samples import validate_sample, validate_site_contaminant
 
@@ -29,11 +29,16 @@ SITE_COLUMNS = [t.site.c[name] for name in STORED_FIELDS] + [
 
 
 class Register:
-    """Reads and writes of sites, samples, users and layers, each as one transaction."""
+    """Reads and writes of sites, samples, users and layers, each as one transaction.
 
-    def __init__(self, engine: Engine, *, rescore_on_write: bool = True):
+    ``extent`` (min lon, min lat, max lon, max lat) is where sites may lie: Kazakhstan for the national register;
+    a training or test register loaded with foreign inventories passes ``sites.records.WORLD_EXTENT`` or a box.
+    """
+
+    def __init__(self, engine: Engine, *, rescore_on_write: bool = True, extent: Extent = KAZAKHSTAN_EXTENT):
         self.engine = engine
         self.rescore_on_write = rescore_on_write
+        self.extent = extent
 
     # ---- users -----------------------------------------------------------------------------
     def actor(self, name: str = SYSTEM_USER) -> Actor:
@@ -96,7 +101,7 @@ class Register:
 
         Returns the site as stored (with its code, id and version 1).
         """
-        cleaned = validate_site(data)
+        cleaned = validate_site(data, self.extent)
         found = [validate_site_contaminant(c) for c in contaminants]
         results = [validate_sample(s) for s in samples]
         with self._write() as conn:
@@ -123,7 +128,7 @@ class Register:
             _check_version(conn, before, expected_version)
             merged = {name: before.get(name) for name in (f.name for f in SITE_FIELDS)}
             merged.update(changes)
-            cleaned = validate_site(merged)
+            cleaned = validate_site(merged, self.extent)
             if cleaned["code"] != code:
                 raise InvalidInput("code", cleaned["code"], f"the site's own code {code}; codes never change")
             _assign_admin_units(conn, cleaned)
@@ -262,6 +267,14 @@ def _assign_admin_units(conn: Connection, cleaned: dict[str, Any]) -> None:
 
 
 def _next_code(conn: Connection, region_kato: str | None) -> str:
+    return allocate_codes(conn, region_kato, 1)[0]
+
+
+def allocate_codes(conn: Connection, region_kato: str | None, count: int) -> list[str]:
+    """The next ``count`` free codes of the region's series (KZ-XXX-NNNN outside any region), in order.
+
+    The codes stay reserved until the caller's transaction ends; a bulk import takes a whole run at once.
+    """
     region = region_of(region_kato)
     prefix = f"KZ-{region.abbr if region else 'XXX'}-"
     # Serialise code allocation per prefix so two inspectors saving at once never get the same code.
@@ -269,8 +282,10 @@ def _next_code(conn: Connection, region_kato: str | None) -> str:
     last = conn.execute(
         select(func.max(func.substr(t.site.c.code, len(prefix) + 1).cast(t.Integer)))
         .where(t.site.c.code.like(prefix + "%"))
-    ).scalar()
-    return f"{prefix}{(last or 0) + 1:04d}"
+    ).scalar() or 0
+    if last + count > 9999:
+        raise InvalidInput("code", f"{prefix}{last + count}", f"room in the {prefix}NNNN series (at most 9999 codes)")
+    return [f"{prefix}{number:04d}" for number in range(last + 1, last + count + 1)]
 
 
 def write_audit(conn: Connection, actor: Actor, action: str, entity: str, entity_id: Any,

@@ -24,6 +24,10 @@ KATO_PATTERN = re.compile(r"^\d{9}$")
 # Generous box around Kazakhstan (40.5-55.5 N, 46.4-87.4 E) plus a margin: a point outside it is almost
 # always swapped latitude/longitude or a projected coordinate, not a Kazakh site.
 KAZAKHSTAN_EXTENT = (45.0, 40.0, 88.5, 56.0)  # min lon, min lat, max lon, max lat
+# The whole globe: for training and test registers loaded with foreign inventories (US NPL, Swiss VBS), never the
+# national register, which keeps the default above.
+WORLD_EXTENT = (-180.0, -90.0, 180.0, 90.0)
+Extent = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -219,10 +223,12 @@ FIELDS_BY_NAME = {f.name: f for f in SITE_FIELDS}
 NAME_FIELDS = ("name_en", "name_ru", "name_kk")
 
 
-def validate_site(data: Mapping[str, Any]) -> dict[str, Any]:
+def validate_site(data: Mapping[str, Any], extent: Extent = KAZAKHSTAN_EXTENT) -> dict[str, Any]:
     """Clean a whole site record and return the values to store.
 
     Updates validate the stored record merged with the changes, so every rule holds after every write.
+    ``extent`` (min lon, min lat, max lon, max lat) is the register's area: Kazakhstan unless a training or test
+    register is set up with another (see :data:`WORLD_EXTENT`).
 
     Raises
     ------
@@ -238,17 +244,17 @@ def validate_site(data: Mapping[str, Any]) -> dict[str, Any]:
             if field.required:
                 raise InvalidInput(field.name, data.get(field.name), f"a value ({field.help or field.name})")
             cleaned[field.name] = field.default
-    _check_whole(cleaned)
+    _check_whole(cleaned, extent)
     return cleaned
 
 
-def _check_whole(cleaned: dict[str, Any]) -> None:
+def _check_whole(cleaned: dict[str, Any], extent: Extent) -> None:
     if not any(cleaned.get(n) for n in NAME_FIELDS):
         raise InvalidInput("name_en", None, "a name in at least one of English, Russian or Kazakh")
     start, end = cleaned.get("operating_from"), cleaned.get("operating_to")
     if start is not None and end is not None and start > end:
         raise InvalidInput("operating_to", end, f"a year not before operating_from ({start})")
-    check_in_kazakhstan(cleaned["lat"], cleaned["lon"])
+    check_in_kazakhstan(cleaned["lat"], cleaned["lon"], extent)
 
 
 def check_in_kazakhstan(lat: float, lon: float, extent: tuple[float, float, float, float] = KAZAKHSTAN_EXTENT) -> None:
@@ -259,8 +265,9 @@ def check_in_kazakhstan(lat: float, lon: float, extent: tuple[float, float, floa
     hint = ""
     if min_lat <= lon <= max_lat and min_lon <= lat <= max_lon:
         hint = " (latitude and longitude look swapped)"
+    where = "in Kazakhstan" if extent == KAZAKHSTAN_EXTENT else "within the register's extent"
     raise InvalidInput(
-        "lat/lon", (lat, lon), f"a point in Kazakhstan, latitude {min_lat}-{max_lat} and longitude {min_lon}-{max_lon}{hint}"
+        "lat/lon", (lat, lon), f"a point {where}, latitude {min_lat}-{max_lat} and longitude {min_lon}-{max_lon}{hint}"
     )
 
 
