@@ -1,0 +1,81 @@
+"""Import page: upload a file, check the column mapping and every row, then import all, or the valid rows if chosen."""
+
+import json
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from gis import site_import
+from gis.import_mapping import mapping_from_dict
+from sites.errors import SitesError
+from ui import resources
+
+engine, actor = resources.engine(), resources.actor()
+st.title("Import sites or samples")
+st.caption("CSV (any delimiter, UTF-8 or Windows-1251, decimal commas), XLSX, GeoJSON, GeoPackage, zipped Shapefile, "
+           "KML/KMZ. Nothing is stored until you choose how to import; re-importing the same file changes nothing.")
+
+upload = st.file_uploader("File", key="import-file")
+target = st.radio("The rows are", ["site", "sample"], horizontal=True, key="import-target",
+                  format_func={"site": "sites", "sample": "sample results of stored sites"}.get)
+if upload is None:
+    st.stop()
+
+
+def problems_table(problems: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(problems, columns=["row", "where", "column", "value", "reason"])
+
+
+def show(report: dict) -> None:
+    counts = st.columns(4)
+    for box, name in zip(counts, ("rows_read", "imported", "unchanged", "rejected")):
+        box.metric(name.replace("_", " "), f"{report[name]:,}")
+    if report["rejections"]:
+        st.error(f"{report['rejected']:,} rows rejected: " + "; ".join(f"{k} ({v:,})" for k, v in report["reasons"].items()))
+        st.dataframe(problems_table(report["rejections"]), hide_index=True, use_container_width=True)
+    if report["warnings"]:
+        st.warning(f"{len(report['warnings']):,} warnings (stored anyway), e.g. possible duplicates of stored sites")
+        st.dataframe(problems_table(report["warnings"]), hide_index=True, use_container_width=True)
+    for note in report["notes"]:
+        st.caption(note)
+
+
+with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk and removed with the folder
+    path = Path(folder) / Path(upload.name).name
+    path.write_bytes(upload.getvalue())
+    try:
+        table = site_import.read_table(path)
+        detected = site_import.effective_mapping(table, target=target)
+    except SitesError as error:
+        st.error(f"The file cannot be imported: {error}")
+        st.stop()
+    st.subheader("Column mapping")
+    st.caption(f"{len(table.rows):,} rows; columns: {', '.join(table.columns)}. Edit the mapping if a column is "
+               "matched wrongly, then check again; download it to reuse with `sites import --mapping`.")
+    edited = st.text_area("Mapping (JSON)", value=detected.to_json(table.columns), height=260,
+                          key=f"mapping-{upload.file_id}-{target}")
+    st.download_button("Download the mapping", edited, file_name=f"{path.stem}.mapping.json", mime="application/json")
+    try:
+        mapping = site_import.effective_mapping(table, mapping_from_dict(json.loads(edited)), target=target)
+    except (SitesError, json.JSONDecodeError) as error:
+        st.error(f"The mapping is not usable: {error}")
+        st.stop()
+    st.subheader("Check")
+    report = site_import.preview(engine, actor, table, mapping).to_json()
+    show(report)
+    left, right = st.columns(2)
+    everything = left.button("Import all (nothing is stored if any row is rejected)", type="primary",
+                             disabled=report["rejected"] > 0 or report["imported"] == 0)
+    valid = right.button(f"Import only the {report['imported']:,} valid rows and reject the others",
+                         disabled=report["rejected"] == 0 or report["imported"] == 0)
+    if everything or valid:
+        try:
+            done = site_import.commit(engine, actor, table, mapping, valid_only=valid).to_json()
+        except SitesError as error:
+            st.error(f"Nothing was imported: {error}")
+            st.stop()
+        st.success(f"Imported {done['imported']:,} rows (batch {done['batch_id']}); "
+                   f"{done['unchanged']:,} were already stored, {done['rejected']:,} rejected.")
+        show(done)
