@@ -63,7 +63,9 @@ with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk an
         st.error(f"The mapping is not usable: {error}")
         st.stop()
     st.subheader("Check")
-    report = site_import.preview(engine, actor, table, mapping).to_json()
+    # Previewed as a valid-rows import, so the counts say which rows are fine and which are not; "Import all" is
+    # then offered only when none is rejected.
+    report = site_import.preview(engine, actor, table, mapping, valid_only=True).to_json()
     show(report)
     left, right = st.columns(2)
     everything = left.button("Import all (nothing is stored if any row is rejected)", type="primary",

@@ -1,0 +1,40 @@
+"""The import page in a real Chromium: a Russian-locale CSV is checked row by row, then only its valid rows imported."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_edit import wait_text
+
+pytestmark = pytest.mark.e2e
+
+CSV = ("Название;Широта;Долгота;Вид деятельности;Точность\n"
+       "Склад ядохимикатов у Аксу;52,04;76,93;pesticide_store;settlement\n"
+       "Шламонакопитель;51,63;75,38;chemical_plant;approximate\n"
+       "Перепутанные координаты;76,95;52,29;other;approximate\n")
+
+
+def test_a_russian_csv_is_previewed_then_only_valid_rows_imported(app_server, offline_page):
+    url, _ = app_server
+    page = offline_page
+    page.goto(url + "/import_page")
+    wait_text(page, "Import sites or samples")
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "объекты_павлодар.csv", "mimeType": "text/csv", "buffer": CSV.encode("cp1251")}])
+    wait_text(page, "Column mapping")
+    wait_text(page, "1 rows rejected")
+    body = page.inner_text("body")
+    assert "swapped" in body.lower()
+    assert page.get_by_role("button", name="Import all (nothing is stored if any row is rejected)").is_disabled()
+    page.get_by_role("button", name="Import only the 2 valid rows and reject the others").click()
+    wait_text(page, "Imported 2 rows")
+
+
+def test_a_truncated_zip_is_refused_with_a_reason(app_server, offline_page):
+    url, _ = app_server
+    page = offline_page
+    page.goto(url + "/import_page")
+    wait_text(page, "Import sites or samples")
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "layers.zip", "mimeType": "application/zip", "buffer": b"PK\x03\x04\x14\x00\x00\x00broken"}])
+    wait_text(page, "The file cannot be imported")
