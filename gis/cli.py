@@ -8,9 +8,11 @@ from pathlib import Path
 
 import click
 
+from gis.cli_field import sample
 from gis.cli_inspections import register as register_inspections
 from gis.cli_import import import_command
 from gis.cli_layers import layers
+from gis.cli_odk import odk
 from gis.cluster import Cluster, database_url
 from gis.settings import Settings
 from sites.errors import SitesError
@@ -66,7 +68,9 @@ def main(ctx: click.Context, user: str) -> None:
 
 main.add_command(layers)
 main.add_command(import_command)
+main.add_command(odk)
 register_inspections(main)
+main.add_command(sample)
 
 
 @main.group()
@@ -233,14 +237,66 @@ def site() -> None:
 
 @site.command("add")
 @click.argument("fields", nargs=-1, required=True)
+@click.option("--at", "at", help="Coordinates in any form an inspector has: 52.2871, 76.9674 · 52°17'14\"N 76°58'03\"E · "
+              "43U 500000 5795000 · X=5795000 Y=13512000 (Pulkovo-1942 GK). Replaces lat= and lon=.")
+@click.option("--within", type=click.FloatRange(1, 50_000), default=500.0, show_default=True,
+              help="Duplicate check: stored sites this close (metres), or with a similar name, stop the add.")
+@click.option("--new-site", is_flag=True, help="Add even if the duplicate check finds sites: it is a different site.")
+@click.option("--related-to", metavar="CODE", help="Add even so, noting the site it may be related to.")
 @click.pass_obj
-def site_add(obj: Context, fields: tuple[str, ...]) -> None:
+def site_add(obj: Context, fields: tuple[str, ...], at: str | None, within: float, new_site: bool,
+             related_to: str | None) -> None:
     """Add a site from FIELD=VALUE pairs, e.g. name_en=... lat=50.05 lon=72.95 activity=chemical_plant
-    location_precision=settlement. The code is generated when not given."""
+    location_precision=settlement. The code is generated when not given. Stored sites nearby or with a similar
+    name stop the add (exit 1) unless --new-site or --related-to says what they are."""
+    from gis.field_entry import possible_duplicates
     from gis.services import Register
 
-    stored = Register(obj.engine()).create_site(obj.actor(), _pairs(fields))
+    data = _pairs(fields)
+    if at:
+        data.update(zip(("lat", "lon"), _parse_at(at)))
+    if related_to:
+        data["location_note"] = f"Possibly related to {related_to} (noted at entry by {obj.user})"
+    elif not new_site and data.get("lat") and data.get("lon"):
+        _stop_on_duplicates(possible_duplicates(obj.engine(), float(str(data["lat"]).replace(",", ".")),
+                                                float(str(data["lon"]).replace(",", ".")), _name(data), within_m=within))
+    stored = Register(obj.engine()).create_site(obj.actor(), data)
     click.echo(f"added {stored['code']} (version {stored['version']})")
+
+
+@site.command("nearby")
+@click.option("--at", "at", required=True, help="Coordinates in any accepted form (see `sites site add --help`).")
+@click.option("--name", help="Also list sites with a similar name.")
+@click.option("--within", type=click.FloatRange(1, 50_000), default=500.0, show_default=True, help="Metres.")
+@click.pass_obj
+def site_nearby(obj: Context, at: str, name: str | None, within: float) -> None:
+    """List stored sites near a point or with a similar name: the duplicate check the add page runs."""
+    from gis.field_entry import possible_duplicates
+
+    lat, lon = _parse_at(at)
+    click.echo(f"{lat:.6f} N, {lon:.6f} E")
+    for found in possible_duplicates(obj.engine(), lat, lon, name, within_m=within):
+        click.echo(f"{found['code']}\t{found['reason']}\t{found['name']}")
+
+
+def _parse_at(text: str) -> tuple[float, float]:
+    from gis.crs import parse_point
+
+    lat, lon, _ = parse_point(text)
+    return round(lat, 6), round(lon, 6)
+
+
+def _name(data: dict) -> str | None:
+    return next((data[k] for k in ("name_en", "name_ru", "name_kk") if data.get(k)), None)
+
+
+def _stop_on_duplicates(found: list[dict]) -> None:
+    if not found:
+        return
+    lines = "\n".join(f"  {d['code']}: {d['name']} ({d['reason']})" for d in found)
+    raise click.ClickException(
+        f"possible duplicates of stored sites:\n{lines}\nNothing was added. If it is one of them, edit that site; "
+        "otherwise repeat with --new-site, or --related-to CODE.")
 
 
 @site.command("edit")

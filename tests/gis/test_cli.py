@@ -77,7 +77,7 @@ def test_ogrinfo_sees_the_sites_layer(engine, db_url):
 def test_site_commands_edit_refuse_stale_and_keep_history(run, monkeypatch):
     run("demo")
     added = run("site", "add", "name_en=Test store", "lat=43.2", "lon=76.9", "activity=pesticide_store",
-                "location_precision=approximate", "region_kato=190000000")
+                "location_precision=approximate", "region_kato=190000000", "--new-site")
     assert added.exit_code == 0 and "added KZ-ALM-" in added.output
     code = added.output.split()[1]
     assert "version 2" in run("site", "edit", code, "stage=registered", "--version", "1").output

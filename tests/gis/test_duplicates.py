@@ -149,9 +149,17 @@ def test_out_of_range_arguments_are_refused(engine, field, options, expected):
 
 def test_both_indexes_can_answer_the_candidates(engine, add):
     add(100)
-    params = dict(lat=LAT, lon=LON, name="pavlodar", within_m=500.0, min_similarity=0.45, exclude_code=None, limit=10)
+    params = dict(lat=LAT, lon=LON, name="pavlodar", within_m=500.0, min_similarity=0.45, exclude_code=None, limit=10,
+                  name_within_m=50_000.0, same_name=0.8)
     with engine.begin() as conn:
         # A table of one row is scanned whatever the indexes; forbidding that shows whether an index fits at all.
         conn.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(conn.execute(text("EXPLAIN " + DUPLICATES_SQL.text), params).scalars())
     assert "ix_site_geog" in plan and "ix_site_names_trgm" in plan, plan
+
+
+def test_a_similar_name_far_away_counts_only_when_nearly_identical(engine, add):
+    add(1_000_000, 270, name_en="Former pesticide storehouse, Kyzylkairat")  # 1,000 km west
+    assert check(engine, name="Pesticide store at Shieli") == []
+    twin = add(900_000, 270, name_en="Pesticide store at Shieli")
+    assert [d["code"] for d in check(engine, name="Pesticide store at Shieli")] == [twin["code"]]
