@@ -53,7 +53,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from gis import tables as t
-from gis.duplicates import find_duplicates
+from gis.duplicates import find_duplicates_many
 from gis.errors import translate_integrity_error
 from gis.import_mapping import (
     FieldRule, Mapping, apply_rules, as_text, check_columns, check_mapping, detect_mapping, field_rules, load_mapping,
@@ -586,10 +586,9 @@ def _check_duplicates(conn: Connection, rows: list[_Row], mapping: Mapping, repo
     if not rows or not conn.execute(select(t.site.c.id).where(~t.site.c.archived).limit(1)).first():
         return rows  # an empty register has nothing to duplicate
     kept = []
-    for row in rows:
-        site = row.cleaned
-        name = site["name_en"] or site["name_ru"] or site["name_kk"]
-        found = find_duplicates(conn, site["lat"], site["lon"], name)
+    names = [row.cleaned["name_en"] or row.cleaned["name_ru"] or row.cleaned["name_kk"] for row in rows]
+    everyone = find_duplicates_many(conn, [(r.cleaned["lat"], r.cleaned["lon"], n, None) for r, n in zip(rows, names)])
+    for row, name, found in zip(rows, names, everyone):
         if found:
             column = row.origins.get("name_en") or row.origins.get("name_ru") or "name"
             which = "; ".join(f"{d['code']} {d['name']!r} ({d['reason']})" for d in found[:3])

@@ -6,7 +6,7 @@ import pytest
 from pyproj import Geod
 from sqlalchemy import text
 
-from gis.duplicates import DUPLICATES_SQL, find_duplicates
+from gis.duplicates import DUPLICATES_SQL, find_duplicates, find_duplicates_many
 from gis.services import Register
 from sites.errors import InvalidInput
 from tests.gis.factories import site_data
@@ -149,8 +149,8 @@ def test_out_of_range_arguments_are_refused(engine, field, options, expected):
 
 def test_both_indexes_can_answer_the_candidates(engine, add):
     add(100)
-    params = dict(lat=LAT, lon=LON, name="pavlodar", within_m=500.0, min_similarity=0.45, exclude_code=None, limit=10,
-                  name_within_m=50_000.0, same_name=0.8)
+    params = dict(lats=[LAT], lons=[LON], names=["pavlodar"], exclude_codes=[None], within_m=500.0,
+                  min_similarity=0.45, limit=10, name_within_m=50_000.0, same_name=0.8)
     with engine.begin() as conn:
         # A table of one row is scanned whatever the indexes; forbidding that shows whether an index fits at all.
         conn.execute(text("SET LOCAL enable_seqscan = off"))
@@ -163,3 +163,14 @@ def test_a_similar_name_far_away_counts_only_when_nearly_identical(engine, add):
     assert check(engine, name="Pesticide store at Shieli") == []
     twin = add(900_000, 270, name_en="Pesticide store at Shieli")
     assert [d["code"] for d in check(engine, name="Pesticide store at Shieli")] == [twin["code"]]
+
+
+def test_many_points_are_checked_in_one_statement_in_their_order(engine, add):
+    near = add(200)
+    named = add(20_000, 270, name_ru="Павлодар химический завод")
+    far_lat, far_lon = offset(30_000, 180)
+    with engine.connect() as conn:
+        found = find_duplicates_many(conn, [(far_lat, far_lon, None, None), (LAT, LON, None, None),
+                                            (far_lat, far_lon, "Павлодарский химзавод", None),
+                                            (LAT, LON, None, near["code"])])
+    assert [[d["code"] for d in f] for f in found] == [[], [near["code"]], [named["code"]], []]
