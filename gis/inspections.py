@@ -124,13 +124,26 @@ def add_inspection(engine: Engine, actor: Actor, site_code: str, data: Mapping[s
     """
     cleaned = validate_inspection(data)
     with _saving(engine, files_dir) as (conn, staging):
-        site = _locked_site(conn, site_code)
-        require(actor, "edit_site", site["region_kato"])
-        row = dict(cleaned, site_id=site["id"], inspector=cleaned["inspector"] or actor.name)
-        inspection_id = conn.execute(insert(t.inspection).values(**row).returning(t.inspection.c.id)).scalar_one()
-        write_audit(conn, actor, "insert", "inspection", inspection_id, None, row)
-        for filename, content in photos:
-            _store(conn, staging, actor, site, prepare(filename, content), inspection_id)
+        uploads = (prepare(filename, content) for filename, content in photos)  # checked one by one, as stored
+        inspection_id = insert_inspection(conn, staging, actor, site_code, cleaned, uploads)
+    return inspection_id
+
+
+def insert_inspection(conn: Connection, staging: "Staging", actor: Actor, site_code: str, data: Mapping[str, Any],
+                      uploads: Iterable[Upload] = ()) -> int:
+    """:func:`add_inspection` within the caller's transaction, with photos already :func:`prepare`-d.
+
+    Files are staged in ``staging``; the caller publishes them after its commit (or discards them), so no file
+    exists without its row. Returns the inspection's id.
+    """
+    cleaned = validate_inspection(data)
+    site = _locked_site(conn, site_code)
+    require(actor, "edit_site", site["region_kato"])
+    row = dict(cleaned, site_id=site["id"], inspector=cleaned["inspector"] or actor.name)
+    inspection_id = conn.execute(insert(t.inspection).values(**row).returning(t.inspection.c.id)).scalar_one()
+    write_audit(conn, actor, "insert", "inspection", inspection_id, None, row)
+    for upload in uploads:
+        _store(conn, staging, actor, site, upload, inspection_id)
     return inspection_id
 
 
@@ -161,7 +174,7 @@ def attach(engine: Engine, actor: Actor, site_code: str, filename: str, content:
     return dict(stored, geotag_note=upload.geotag_note)
 
 
-def _store(conn: Connection, staging: "_Staging", actor: Actor, site: Mapping[str, Any], upload: Upload,
+def _store(conn: Connection, staging: "Staging", actor: Actor, site: Mapping[str, Any], upload: Upload,
            inspection_id: int | None) -> int:
     """Stage the file (and thumbnail) and insert its row with an audit entry; return the attachment id."""
     _refuse_duplicate(conn, site, upload)
@@ -209,7 +222,7 @@ def _refuse_duplicate(conn: Connection, site: Mapping[str, Any], upload: Upload)
 
 # ---- files, all or nothing with the rows ------------------------------------------------------
 
-class _Staging:
+class Staging:
     """Files written under temporary names beside their final place, renamed only once the rows are committed.
 
     A failure before the commit removes the temporary files, so no file exists without its row. Names are content
@@ -224,6 +237,11 @@ class _Staging:
     def __init__(self, root: Path):
         self.root = root
         self._pending: dict[Path, Path] = {}  # final -> temporary
+
+    @classmethod
+    def at(cls, files_dir: Path | None = None) -> "Staging":
+        """A staging for the files folder ``files_dir`` (None: the one the environment's settings name)."""
+        return cls(_root(files_dir))
 
     def stage(self, relative: str, data: bytes) -> None:
         final = self.root / relative
@@ -249,9 +267,9 @@ class _Staging:
 
 
 @contextmanager
-def _saving(engine: Engine, files_dir: Path | None) -> Iterator[tuple[Connection, _Staging]]:
+def _saving(engine: Engine, files_dir: Path | None) -> Iterator[tuple[Connection, Staging]]:
     """One transaction plus staged files: files appear after the commit; on any failure, no row and no file."""
-    staging = _Staging(_root(files_dir))
+    staging = Staging.at(files_dir)
     try:
         with engine.begin() as conn:
             yield conn, staging

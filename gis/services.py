@@ -101,23 +101,33 @@ class Register:
 
         Returns the site as stored (with its code, id and version 1).
         """
+        with self._write() as conn:
+            stored = self.create_site_in(conn, actor, data, contaminants, samples)
+        self._rescore([stored["id"]])
+        return stored
+
+    def create_site_in(self, conn: Connection, actor: Actor, data: Mapping[str, Any],
+                       contaminants: Iterable[Mapping[str, Any]] = (),
+                       samples: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+        """:meth:`create_site` within the caller's transaction, so more can be stored with it all or nothing.
+
+        The caller commits (constraint violations surface as ``IntegrityError``) and rescores the site.
+        """
         cleaned = validate_site(data, self.extent)
         found = [validate_site_contaminant(c) for c in contaminants]
         results = [validate_sample(s) for s in samples]
-        with self._write() as conn:
-            _assign_admin_units(conn, cleaned)
-            require(actor, "edit_site", cleaned["region_kato"])
-            if cleaned["code"] is None:
-                cleaned["code"] = _next_code(conn, cleaned["region_kato"])
-            values = _row_values(cleaned)
-            site_id = conn.execute(insert(t.site).values(**values).returning(t.site.c.id)).scalar_one()
-            stored = self.get_site(cleaned["code"], conn)
-            write_audit(conn, actor, "insert", "site", site_id, None, stored)
-            for row in found:
-                _insert_contaminant(conn, actor, site_id, row)
-            for row in results:
-                _insert_sample(conn, actor, site_id, row)
-        self._rescore([site_id])
+        _assign_admin_units(conn, cleaned)
+        require(actor, "edit_site", cleaned["region_kato"])
+        if cleaned["code"] is None:
+            cleaned["code"] = _next_code(conn, cleaned["region_kato"])
+        values = _row_values(cleaned)
+        site_id = conn.execute(insert(t.site).values(**values).returning(t.site.c.id)).scalar_one()
+        stored = self.get_site(cleaned["code"], conn)
+        write_audit(conn, actor, "insert", "site", site_id, None, stored)
+        for row in found:
+            _insert_contaminant(conn, actor, site_id, row)
+        for row in results:
+            _insert_sample(conn, actor, site_id, row)
         return stored
 
     def update_site(self, actor: Actor, code: str, expected_version: int, changes: Mapping[str, Any]) -> dict[str, Any]:
