@@ -141,18 +141,18 @@ def _read_file(path: Path, label: str, options: dict) -> Table:
 # ---- archives ------------------------------------------------------------------------------------------------------
 def _read_archive(path: Path, max_bytes: int, options: dict) -> Table:
     """Check every entry, extract the wanted ones into a temporary folder, read them, remove the folder."""
-    with _open_zip(path) as archive:
-        entries = _safe_entries(archive, path.name)
+    with open_zip(path) as archive:
+        entries = safe_entries(archive, path.name)
         unpacked = sum(info.file_size for info in entries)
         if unpacked > max_bytes:
             raise InvalidInput("file", f"{path.name} unpacking to {unpacked:,} bytes",
                                f"an archive whose contents total at most {max_bytes:,} bytes")
         with tempfile.TemporaryDirectory(prefix="sites-import-") as folder:
-            extracted = [_extract(archive, info, Path(folder), path.name) for info in entries]
+            extracted = [extract_entry(archive, info, Path(folder), path.name) for info in entries]
             return _read_extracted(extracted, path.name, options)
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError) as error:
@@ -163,7 +163,7 @@ def _corrupt(name: str, error: Exception) -> InvalidInput:
     return InvalidInput("file", f"{name} ({error})", "a complete zip archive; this one is truncated or corrupt")
 
 
-def _safe_entries(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
+def safe_entries(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
     """Refuse the archive if any entry's path leaves its folder; return the entries worth extracting."""
     for info in archive.infolist():
         if not _inside(info.filename):
@@ -185,7 +185,7 @@ def _skipped(entry: str) -> bool:
     return "__MACOSX" in parts or parts[-1].startswith(".")
 
 
-def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path, name: str) -> tuple[Path, str]:
+def extract_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path, name: str) -> tuple[Path, str]:
     """Copy one entry out (so a bad CRC or a cut-off stream surfaces here), keeping its relative path."""
     relative = info.filename.replace("\\", "/")
     target = folder.joinpath(*PurePosixPath(relative).parts)

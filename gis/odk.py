@@ -22,7 +22,7 @@ from gis import tables as t
 from gis.duplicates import find_duplicates
 from gis.errors import translate_integrity_error
 # The bulk importer's checked unpacking (paths kept inside the archive, truncation refused), shared not copied.
-from gis.import_readers import SourceRow, Table, _extract, _open_zip, _safe_entries, read_table
+from gis.import_readers import SourceRow, Table, extract_entry, open_zip, read_table, safe_entries
 from gis.inspections import Staging, Upload, insert_inspection, prepare
 from gis.layer_import import clean_geometry
 from gis.services import Register, write_audit
@@ -119,13 +119,13 @@ def open_export(path: str | Path, max_bytes: int = int(DEFAULT_MAX_MB * 1_000_00
         main = _read_csv(path, max_bytes)
         yield _export(path.name, main, {}, {})
         return
-    with _open_zip(path) as archive, tempfile.TemporaryDirectory(prefix="sites-odk-") as folder:
-        entries = _safe_entries(archive, path.name)
+    with open_zip(path) as archive, tempfile.TemporaryDirectory(prefix="sites-odk-") as folder:
+        entries = safe_entries(archive, path.name)
         unpacked = sum(info.file_size for info in entries)
         if unpacked > max_bytes:
             raise InvalidInput("file", f"{path.name} unpacking to {unpacked:,} bytes",
                                f"an archive whose contents total at most {max_bytes:,} bytes")
-        extracted = [_extract(archive, info, Path(folder), path.name) for info in entries]
+        extracted = [extract_entry(archive, info, Path(folder), path.name) for info in entries]
         yield _from_archive(path, {relative: target for target, relative in extracted}, max_bytes)
 
 
