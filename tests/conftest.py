@@ -63,6 +63,19 @@ def _admin(statement: sql.Composable, database: str = "postgres") -> None:
         conn.execute(statement)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def files_dir(tmp_path_factory):
+    """Photos and documents stored by any test go to a temporary folder, never the checkout's .local/files."""
+    folder = tmp_path_factory.mktemp("files")
+    previous = os.environ.get("SITES_FILES_DIR")
+    os.environ["SITES_FILES_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("SITES_FILES_DIR", None)
+    else:
+        os.environ["SITES_FILES_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def template_database():
     """A migrated, empty database that every test database is copied from."""

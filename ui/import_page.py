@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from gis import site_import
+from gis import odk, site_import
 from gis.import_mapping import mapping_from_dict
 from sites.errors import SitesError
 from ui import resources
@@ -18,8 +18,14 @@ st.caption("CSV (any delimiter, UTF-8 or Windows-1251, decimal commas), XLSX, Ge
            "KML/KMZ. Nothing is stored until you choose how to import; re-importing the same file changes nothing.")
 
 upload = st.file_uploader("File", key="import-file")
-target = st.radio("The rows are", ["site", "sample"], horizontal=True, key="import-target",
-                  format_func={"site": "sites", "sample": "sample results of stored sites"}.get)
+target = st.radio("The file holds", ["site", "sample", "odk"], horizontal=True, key="import-target",
+                  format_func={"site": "sites", "sample": "sample results of stored sites",
+                               "odk": "an ODK Collect / KoboToolbox export of the field form"}.get)
+with st.expander("Field form for ODK Collect / KoboToolbox (works offline)"):
+    st.caption("Load this XLSForm into ODK Central or KoboToolbox; export the submissions as 'CSV zip with media' "
+               "and import the zip here. Repeated submissions are recognised and not imported twice.")
+    st.download_button("Download the XLSForm", resources.xlsform(), file_name="kz_legacy_sites.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 if upload is None:
     st.stop()
 
@@ -42,9 +48,27 @@ def show(report: dict) -> None:
         st.caption(note)
 
 
+def import_field_export(path: Path) -> None:
+    """ODK/Kobo exports: checked as a dry run, then stored submission by submission on request."""
+    try:
+        report = odk.import_export(engine, actor, path, dry_run=True, valid_only=True,
+                                   files_dir=resources.settings().files_dir).to_json()
+    except SitesError as error:
+        st.error(f"The export cannot be imported: {error}")
+        return
+    show(report)
+    if st.button(f"Import the {report['imported']:,} valid submissions", type="primary",
+                 disabled=report["imported"] == 0):
+        done = odk.import_export(engine, actor, path, valid_only=True, files_dir=resources.settings().files_dir)
+        st.success(f"Imported {done.imported:,} submissions; {done.unchanged:,} were already stored.")
+
+
 with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk and removed with the folder
     path = Path(folder) / Path(upload.name).name
     path.write_bytes(upload.getvalue())
+    if target == "odk":
+        import_field_export(path)
+        st.stop()
     try:
         table = site_import.read_table(path)
         detected = site_import.effective_mapping(table, target=target)

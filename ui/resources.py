@@ -39,3 +39,17 @@ def actor():
     chosen = st.sidebar.selectbox("Acting as", list(labels), key="acting-as",
                                   help="No sign-in yet: pick the user whose permissions apply.")
     return register().actor(labels[chosen])
+
+
+@st.cache_data
+def xlsform() -> bytes:
+    """The field form as XLSX bytes, built once per app process from the schema and the catalogue."""
+    import tempfile
+    from pathlib import Path
+
+    from gis.xlsform import write_xlsform
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "kz_legacy_sites.xlsx"
+        write_xlsform(path)
+        return path.read_bytes()

@@ -30,7 +30,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_server(demo_url):
+def app_server(demo_url, tmp_path_factory):
     """Serve app.py on a free port against the demo database plus one hostile site name."""
     engine = make_engine(demo_url)
     register = Register(engine)
@@ -41,7 +41,8 @@ def app_server(demo_url):
     sites = len(register.site_codes())
     engine.dispose()
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=demo_url)
+    # Photos the tests upload go to a temporary folder, not the checkout's .local/files.
+    env = dict(os.environ, DATABASE_URL=demo_url, SITES_FILES_DIR=str(tmp_path_factory.mktemp("files")))
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false"],

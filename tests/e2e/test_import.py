@@ -38,3 +38,17 @@ def test_a_truncated_zip_is_refused_with_a_reason(app_server, offline_page):
     page.locator("input[type=file]").set_input_files(
         files=[{"name": "layers.zip", "mimeType": "application/zip", "buffer": b"PK\x03\x04\x14\x00\x00\x00broken"}])
     wait_text(page, "The file cannot be imported")
+
+
+def test_a_field_export_is_checked_then_its_submissions_imported(app_server, offline_page, tmp_path):
+    from tests.gis.test_odk import mercury_sludge, pesticide_store, write_export
+
+    url, _ = app_server
+    path = write_export(tmp_path / "kz_legacy_sites.zip", [mercury_sludge(), pesticide_store()])
+    page = offline_page
+    page.goto(url + "/import_page")
+    wait_text(page, "Import sites or samples")
+    page.get_by_text("an ODK Collect / KoboToolbox export of the field form").click()
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_role("button", name="Import the 2 valid submissions").click()
+    wait_text(page, "Imported 2 submissions")
