@@ -2,7 +2,7 @@
 
 Accuracy
 --------
-UTM (EPSG:32639-32646) is WGS 84 already: the inverse projection is exact to well under a millimetre, so a UTM
+UTM (EPSG:32638-32645) is WGS 84 already: the inverse projection is exact to well under a millimetre, so a UTM
 reading is as good as the GPS or map it came from.
 
 Pulkovo 1942 (SK-42, EPSG:28408-28416) needs a datum shift, which in Kazakhstan moves a point by about 60-100 m
@@ -107,7 +107,7 @@ def transformer(epsg: int) -> Transformer:
         return Transformer.from_crs(epsg, 4326, always_xy=True, allow_ballpark=False)
     if epsg - 28400 in GK_ZONES:
         return _pulkovo(epsg)
-    raise InvalidInput("epsg", epsg, "a UTM zone of Kazakhstan (32639-32646) or a Pulkovo-1942 Gauss-Krüger zone "
+    raise InvalidInput("epsg", epsg, "a UTM zone of Kazakhstan (32638-32645) or a Pulkovo-1942 Gauss-Krüger zone "
                        "of Kazakhstan (28408-28416)")
 
 

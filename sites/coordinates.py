@@ -22,7 +22,7 @@ EXPECTED = "coordinates as " + "; ".join(FORMS)
 PROJECTED_HINT = ("projected coordinates need a CRS or zone, as in UTM '42T 612345 4765432' "
                   "or Gauss-Krüger 'X=5795000 Y=13512000'")
 
-UTM_ZONES = range(39, 47)  # Kazakhstan, 46.5-87.3 E, lies in UTM zones 39-46 north (EPSG:32639-32646)
+UTM_ZONES = range(38, 46)  # Kazakhstan, 46.5-87.3 E, lies in UTM zones 38 (42-48 E) to 45 (84-90 E) north
 GK_ZONES = range(8, 17)  # and in Pulkovo-1942 Gauss-Krüger 6-degree zones 8-16 (EPSG:28408-28416)
 EASTING_RANGE = (100_000.0, 900_000.0)  # metres within a zone: wider than any 6-degree zone at 36-56 N
 NORTHING_RANGE = (1_000_000.0, 9_400_000.0)  # below 1,000,000 m a "northing" is almost surely an easting
@@ -170,7 +170,7 @@ def _parse_epsg(clean: str, raw: str) -> Reading | None:
     if code - 28400 in GK_ZONES:
         easting, northing = _pair(rest, raw)
         return _gk_reading(code - 28400, easting, northing)
-    raise InvalidInput("EPSG", code, "4326, a UTM zone of Kazakhstan (32639-32646) or a Pulkovo-1942 "
+    raise InvalidInput("EPSG", code, "4326, a UTM zone of Kazakhstan (32638-32645) or a Pulkovo-1942 "
                        "Gauss-Krüger zone of Kazakhstan (28408-28416)")
 
 
@@ -239,7 +239,7 @@ def _parse_utm(clean: str, raw: str) -> Reading | None:
 def _utm_reading(zone: int, easting: float, northing: float) -> Reading:
     if zone not in UTM_ZONES:
         hint = f"; for Gauss-Krüger zone {zone} write 'GK {zone} Y X'" if zone in GK_ZONES else ""
-        raise InvalidInput("zone", zone, f"a UTM zone covering Kazakhstan, 39 to 46 north{hint}")
+        raise InvalidInput("zone", zone, f"a UTM zone covering Kazakhstan, 38 to 45 north{hint}")
     _check_metres("easting", "northing", easting, northing)
     return Reading("utm", 32600 + zone, easting=easting, northing=northing, zone=zone)
 

@@ -79,7 +79,7 @@ def test_the_hand_meridian_arc_matches_published_figures():
     assert meridian_arc(90, KRASSOWSKY) == pytest.approx(10_002_137.498, abs=0.001)  # Krassowsky quarter meridian
 
 
-@pytest.mark.parametrize("zone", list(range(39, 47)))
+@pytest.mark.parametrize("zone", list(range(38, 46)))
 def test_utm_central_meridian_at_the_equator(zone):
     lat, lon = to_wgs84(Reading("utm", 32600 + zone, easting=500_000.0, northing=0.0, zone=zone))
     assert lat == pytest.approx(0.0, abs=1e-12)
@@ -164,7 +164,7 @@ def test_parse_point_keeps_the_reading_as_typed():
     ("612345 4765432", "612345 is not a degree value: projected coordinates need a CRS or zone"),
     ("55.75 37.62", "a point in Kazakhstan"),
     ("zone 40N 500000 3000000", "a point in Kazakhstan"),
-    ("47 500000 5800000", "39 to 46"),
+    ("46 500000 5800000", "38 to 45"),
 ])
 def test_parse_point_refuses_what_cannot_be_a_kazakh_site(text, says):
     with pytest.raises(InvalidInput) as error:
@@ -175,3 +175,8 @@ def test_parse_point_refuses_what_cannot_be_a_kazakh_site(text, says):
 def test_an_unsupported_crs_is_refused():
     with pytest.raises(InvalidInput, match="28408-28416"):
         transformer(3857)
+
+
+def test_west_kazakhstan_lies_in_utm_zone_38():
+    lat, lon, reading = parse_point("38U 634169 5475792")  # near Zhanibek, West Kazakhstan region
+    assert reading.zone == 38 and 46.5 < lon < 48.0 and 49.0 < lat < 50.0
