@@ -102,6 +102,8 @@ def read_placement(returned: dict[str, Any] | None) -> tuple[tuple[float, float]
     returned = returned or {}
     click = returned.get("last_clicked")
     point = (round(float(click["lat"]), 6), round(float(click["lng"]), 6)) if click else None
+    if point and not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
+        point = None  # a click on a repeated copy of the world: not a place
     drawing = returned.get("last_active_drawing") or {}
     geometry = drawing.get("geometry") if isinstance(drawing, dict) else None
     footprint = None
@@ -109,6 +111,12 @@ def read_placement(returned: dict[str, Any] | None) -> tuple[tuple[float, float]
         polygon = shape(geometry)
         footprint = (MultiPolygon([polygon]) if polygon.geom_type == "Polygon" else polygon).__geo_interface__
     return point, footprint
+
+
+def inside_point(footprint: dict) -> tuple[float, float]:
+    """A point inside a footprint (GeoJSON), for a site placed by drawing its outline only."""
+    point = shape(footprint).representative_point()
+    return round(point.y, 6), round(point.x, 6)
 
 
 def _site_marker(site: dict[str, Any]) -> folium.CircleMarker:

@@ -25,7 +25,11 @@ def forget(prefix: str) -> None:
 def add_site() -> None:
     point = st.session_state.get("new-point")
     within = st.sidebar.number_input("Duplicate check distance, m", 50, 20_000, 500, step=50, key="dup-distance")
-    nearby = field_entry.possible_duplicates(engine, *point, name_of("new"), within_m=within) if point else []
+    try:
+        nearby = field_entry.possible_duplicates(engine, *point, name_of("new"), within_m=within) if point else []
+    except SitesError as error:
+        st.error(f"The duplicate check could not run: {error}")
+        nearby = []
     site_form.location("new", None, nearby)
     values = site_form.fields("new", None)
     choice = site_records.duplicates(nearby) if nearby else "new"
@@ -34,8 +38,10 @@ def add_site() -> None:
     if st.button("Save the new site", type="primary", disabled=choice is None):
         data = {**values, "lat": point[0] if point else None, "lon": point[1] if point else None,
                 "footprint": st.session_state.get("new-footprint")}
+        notes = [f"Entered as {typed}" for typed in [st.session_state.get("new-typed")] if typed]
         if isinstance(choice, tuple):  # "link": keep the new site, noting the one it may relate to
-            data["location_note"] = f"Possibly related to {choice[1]} (noted at entry by {actor.name})"
+            notes.append(f"Possibly related to {choice[1]} (noted at entry by {actor.name})")
+        data["location_note"] = "; ".join(notes) or None
         try:
             stored = register.create_site(actor, data)
         except SitesError as error:

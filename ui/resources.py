@@ -36,7 +36,10 @@ def actor():
     users = [u for u in register().list_users() if u["active"]]
     labels = {f"{u['name']} ({u['role']}{', ' + ', '.join(u['regions']) if u['regions'] else ''})": u["name"]
               for u in users}
-    chosen = st.sidebar.selectbox("Acting as", list(labels), key="acting-as",
+    names = list(labels.values())
+    # As the CLI (`sites --as`), the system user unless another is chosen; sign-in replaces this in issue 7.
+    default = names.index("system") if "system" in names else 0
+    chosen = st.sidebar.selectbox("Acting as", list(labels), index=default, key="acting-as",
                                   help="No sign-in yet: pick the user whose permissions apply.")
     return register().actor(labels[chosen])
 

@@ -38,14 +38,17 @@ def location(prefix: str, start: dict[str, Any] | None, nearby: list[dict[str, A
     point = state[f"{prefix}-point"]
     st.caption(f"Point: {point[0]:.6f} N, {point[1]:.6f} E" if point else "No point yet: type coordinates or click the map.")
     fmap = maps.placement_map(point, state[f"{prefix}-footprint"], nearby)
-    returned = st_folium(fmap, height=420, use_container_width=True, key=f"{prefix}-map",
+    returned = st_folium(fmap, height=420, use_container_width=True, key=f"{prefix}-map", wrap_longitude=True,
                          returned_objects=["last_clicked", "last_active_drawing"])
     clicked, drawn = maps.read_placement(returned)
     if clicked and clicked != state.get(f"{prefix}-last-click"):
         state[f"{prefix}-last-click"], state[f"{prefix}-point"] = clicked, clicked
+        state[f"{prefix}-typed"] = None
         st.rerun()
     if drawn and drawn != state[f"{prefix}-footprint"]:
         state[f"{prefix}-footprint"] = drawn
+        if state[f"{prefix}-point"] is None:  # a drawn outline places the site at a point inside it
+            state[f"{prefix}-point"] = maps.inside_point(drawn)
         st.rerun()
 
 
@@ -61,6 +64,8 @@ def _typed(prefix: str) -> None:
         state[f"{prefix}-coords-error"] = f"Could not read the coordinates: {error}"
         return
     state[f"{prefix}-point"] = (round(lat, 6), round(lon, 6))
+    # Kept for the location note: the zone and datum of a map reading are part of its provenance.
+    state[f"{prefix}-typed"] = f"{text} ({reading.kind}, EPSG:{reading.epsg})" if reading.kind in ("utm", "gk") else None
 
 
 def fields(prefix: str, start: dict[str, Any] | None) -> dict[str, Any]:
@@ -96,4 +101,5 @@ def _default(name: str) -> str:
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    # str, not :g: a float keeps every digit, so saving an untouched form changes nothing (1234567.0 stays)
+    return str(value)

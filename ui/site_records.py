@@ -25,7 +25,9 @@ def duplicates(nearby: list[dict[str, Any]]) -> str | tuple[str, str] | None:
     labels = {"undecided": "Choose…", "new": "It is a different site: save it as new",
               f"link:{first}": f"Save as new, noting it may be related to {first}"}
     labels.update({f"same:{d['code']}": f"It is {d['code']}: edit that record instead" for d in nearby})
-    choice = st.radio("These may be the same site", options, format_func=labels.get, key="new-dup-choice")
+    # Keyed by the candidates: a new set of neighbours (the point moved) asks again instead of keeping the answer.
+    key = "new-dup-choice-" + "-".join(d["code"] for d in nearby)
+    choice = st.radio("These may be the same site", options, format_func=labels.get, key=key)
     if choice.startswith("same:"):
         code = choice.split(":", 1)[1]
         st.button(f"Open {code} for editing", on_click=_open, args=(code,))
@@ -62,32 +64,59 @@ def archive(register, actor, site: dict[str, Any]) -> None:
         st.rerun()
 
 
+SAMPLE_DEFAULTS = {"value": "", "unit": "mg/kg", "dl": "", "depth": "", "date": None, "lab": ""}
+
+
 def samples(engine, register, actor, code: str) -> None:
-    """Sample entry with the exceedance ratio shown as the value is typed, then the site's results."""
+    """Sample entry with the exceedance ratio shown as the value is typed, then the site's results.
+
+    Widgets are keyed by the site, so a half-typed result never follows the inspector to another site; a stored
+    sample empties the entry, so a second click cannot store it twice.
+    """
     st.subheader("Samples")
     guidelines = field_entry.active_guidelines(engine)
     catalogue = {c["code"]: f"{c['name_en']} / {c['name_ru']}" for c in field_entry.catalogue(engine)}
+    k = f"s-{code}-"
+    for name, default in SAMPLE_DEFAULTS.items():
+        st.session_state.setdefault(k + name, default)
     left, mid, right = st.columns(3)
-    entry = {
-        "contaminant": left.selectbox("Contaminant", list(catalogue), format_func=catalogue.get, key="s-contaminant"),
-        "medium": mid.selectbox("Medium", vocab.MEDIUM, key="s-medium"),
-        "value": right.text_input("Result", key="s-value", help=QUALIFIER_HELP),
-        "unit": left.text_input("Unit", value="mg/kg", key="s-unit", help="mg/kg, µg/kg, ppm, g/t, mg/L, µg/L, Bq/kg …"),
-        "detection_limit": mid.text_input("Detection limit (same unit)", key="s-dl") or None,
-        "depth_m": right.text_input("Depth, m", key="s-depth") or None,
-        "sampled_on": left.date_input("Sampled on", value=None, max_value=dt.date.today(), key="s-date"),
-        "laboratory": mid.text_input("Laboratory", key="s-lab") or None,
-    }
-    _exceedance(engine, entry, guidelines)
-    if st.button("Add sample", key="s-add"):
-        try:
-            register.add_sample(actor, code, entry)
-            st.success("Sample added.")
-        except SitesError as error:
-            st.error(f"Not saved: {error}")
+    left.selectbox("Contaminant", list(catalogue), format_func=catalogue.get, key=k + "contaminant")
+    mid.selectbox("Medium", vocab.MEDIUM, key=k + "medium")
+    right.text_input("Result", key=k + "value", help=QUALIFIER_HELP)
+    left.text_input("Unit", key=k + "unit", help="mg/kg, µg/kg, ppm, g/t, mg/L, µg/L, Bq/kg …")
+    mid.text_input("Detection limit (same unit)", key=k + "dl")
+    right.text_input("Depth, m", key=k + "depth")
+    left.date_input("Sampled on", max_value=dt.date.today(), key=k + "date")
+    mid.text_input("Laboratory", key=k + "lab")
+    _exceedance(engine, _entry(k), guidelines)
+    st.button("Add sample", key=k + "add", on_click=_add_sample, args=(register, actor, code, k))
+    # Kept until the next attempt (not popped): the map component may rerun the page at any moment.
+    if message := st.session_state.get(k + "message"):
+        (st.success if message.startswith("Sample added") else st.error)(message)
     rows = field_entry.samples_of(engine, code)
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+
+
+def _entry(k: str) -> dict[str, Any]:
+    state = st.session_state
+    return {"contaminant": state[k + "contaminant"], "medium": state[k + "medium"], "value": state[k + "value"],
+            "unit": state[k + "unit"], "detection_limit": state[k + "dl"] or None, "depth_m": state[k + "depth"] or None,
+            "sampled_on": state[k + "date"], "laboratory": state[k + "lab"] or None}
+
+
+def _add_sample(register, actor, code: str, k: str) -> None:
+    """Runs before the rerun (a button callback), so it may empty the entry widgets after storing."""
+    try:
+        register.add_sample(actor, code, _entry(k))
+    except SitesError as error:
+        st.session_state[k + "message"] = f"Not saved: {error}"
+        return
+    entry = _entry(k)
+    for name in ("value", "dl", "depth", "lab"):
+        st.session_state[k + name] = SAMPLE_DEFAULTS[name]
+    st.session_state[k + "message"] = (f"Sample added: {entry['contaminant']} in {entry['medium']}, "
+                                       f"{entry['value']} {entry['unit']}.")
 
 
 def _exceedance(engine, entry: dict[str, Any], guidelines: str) -> None:
@@ -113,7 +142,7 @@ def _exceedance(engine, entry: dict[str, Any], guidelines: str) -> None:
 def inspections(engine, actor, code: str, files_dir) -> None:
     """Record an inspection with photos and documents; photos without a geotag are accepted and flagged."""
     st.subheader("Inspections, photos and documents")
-    with st.form("inspection", clear_on_submit=True):
+    with st.form(f"inspection-{code}", clear_on_submit=True):
         when = st.date_input("Inspected on", value=dt.date.today(), max_value=dt.date.today())
         condition = st.selectbox("Containment seen", vocab.CONTAINMENT, index=vocab.CONTAINMENT.index("unknown"))
         findings = st.text_area("Findings")
@@ -127,28 +156,25 @@ def inspections(engine, actor, code: str, files_dir) -> None:
 
 
 def _save_inspection(engine, actor, code, data, files, files_dir) -> None:
+    """The inspection and all its files, or nothing: a refused file names itself and nothing is stored."""
+    photos = [(upload.name, upload.getvalue()) for upload in files]
     try:
-        inspection_id = inspection_service.add_inspection(engine, actor, code, data)
+        inspection_service.add_inspection(engine, actor, code, data, photos, files_dir=files_dir)
     except SitesError as error:
-        st.error(f"Not saved: {error}")
+        st.error(f"Nothing was saved: {error}. Remove or replace that file and save again.")
         return
-    for upload in files:
-        try:
-            stored = inspection_service.attach(engine, actor, code, upload.name, upload.getvalue(), inspection_id=inspection_id,
-                                               files_dir=files_dir)
-        except SitesError as error:
-            st.error(f"{upload.name} not attached: {error}")
-            continue
-        if stored.get("geotag_missing"):
-            st.warning(f"{upload.name}: no GPS geotag in the photo; stored and flagged.")
-    st.success("Inspection saved.")
+    st.success(f"Inspection saved with {len(photos)} file(s). Photos without a GPS geotag are flagged below.")
 
 
 def _attachment_line(engine, item: dict[str, Any], files_dir) -> None:
     where = ("no geotag (flagged)" if item.get("geotag_missing") else
              f"taken {item['distance_m']:,.0f} m from the site's point" if item.get("distance_m") is not None else "")
     line = f"{item['filename']} · {item['media_type']} · {item['size_bytes']:,} bytes · {where} · sha256 {item['sha256'][:12]}…"
-    thumbnail = inspection_service.read_thumbnail(engine, item["id"], files_dir=files_dir) if item.get("is_photo") else None
+    try:
+        thumbnail = (inspection_service.read_thumbnail(engine, item["id"], files_dir=files_dir)
+                     if item.get("is_photo") else None)
+    except SitesError:  # e.g. the database was restored without the files folder
+        thumbnail, line = None, line + " · FILE MISSING from the files folder"
     if thumbnail:
         st.image(thumbnail, caption=line, width=160)
     else:

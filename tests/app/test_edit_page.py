@@ -1,4 +1,5 @@
-"""The add/edit page (Streamlit AppTest on the demo database): typed coordinates, duplicates, stale edits, samples."""
+"""The add/edit page (Streamlit AppTest on a fresh copy of the demo per test): typed coordinates, duplicates, stale
+edits, samples, permissions."""
 
 from __future__ import annotations
 
@@ -7,20 +8,24 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from gis.db import make_engine
+from gis.demo import load_demo
 from gis.services import Register
 from tests.conftest import ROOT
 
 
 @pytest.fixture
-def register(demo_url):
-    engine = make_engine(demo_url)
-    yield Register(engine)
+def register(db_url):
+    engine = make_engine(db_url)
+    register = Register(engine)
+    load_demo(engine, register.actor())
+    register.add_user(register.actor(), "aliya", "inspector", ["KZ-ALA"])
+    yield register
     engine.dispose()
 
 
 @pytest.fixture
-def page(demo_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", demo_url)
+def page(db_url, register, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
@@ -64,7 +69,8 @@ def test_a_site_next_to_a_stored_one_must_be_confirmed_before_saving(page, regis
     page.selectbox(key="new-region_kato").select("550000000").run()
     assert "KZ-PAV-0001" in str(page.table[0].value)
     assert button(page, "Save the new site").disabled
-    page.radio(key="new-dup-choice").set_value("link:KZ-PAV-0001").run()
+    choice = next(r for r in page.radio if r.key.startswith("new-dup-choice-"))
+    choice.set_value("link:KZ-PAV-0001").run()
     button(page, "Save the new site").click().run()
     assert "Saved KZ-PAV-" in texts(page.success)
     newest = max(c for c in register.site_codes() if c.startswith("KZ-PAV-"))
@@ -90,13 +96,45 @@ def test_a_stale_form_is_refused_with_the_difference_and_nothing_overwritten(pag
 def test_a_sample_shows_its_exceedance_before_it_is_saved(page, register):
     page.radio(key="mode").set_value("Edit a site").run()
     page.selectbox(key="site-code").select("KZ-PAV-0002").run()
-    page.selectbox(key="s-contaminant").select("hg").run()
-    page.text_input(key="s-value").input("4,2").run()
+    page.selectbox(key="s-KZ-PAV-0002-contaminant").select("hg").run()
+    page.text_input(key="s-KZ-PAV-0002-value").input("4,2").run()
     assert "2.00 × the guideline value 2.1 mg/kg" in texts(page.error)
-    page.text_input(key="s-unit").input("mg/L").run()
+    page.text_input(key="s-KZ-PAV-0002-unit").input("mg/L").run()
     assert "a unit for soil" in texts(page.error)
-    page.text_input(key="s-unit").input("мг/кг").run()
+    page.text_input(key="s-KZ-PAV-0002-unit").input("мг/кг").run()
     button(page, "Add sample").click().run()
-    assert "Sample added." in texts(page.success)
+    assert "Sample added: hg in soil, 4,2 мг/кг." in texts(page.success)
+    assert page.text_input(key="s-KZ-PAV-0002-value").value == ""  # emptied: a second click cannot store it twice
     samples = [d.value for d in page.dataframe if "contaminant" in d.value.columns]
     assert samples and ((samples[0]["contaminant"] == "hg") & (samples[0]["value"] == 4.2)).any()
+
+
+def test_saving_an_untouched_form_changes_no_number(page, register):
+    site = register.get_site("KZ-PAV-0002")
+    register.update_site(register.actor(), "KZ-PAV-0002", site["version"], {"waste_mass_t": 1234567.0,
+                                                                            "area_ha": 12.3456789})
+    page.radio(key="mode").set_value("Edit a site").run()
+    page.selectbox(key="site-code").select("KZ-PAV-0002").run()
+    button(page, "Save changes").click().run()
+    stored = register.get_site("KZ-PAV-0002")
+    assert (stored["waste_mass_t"], stored["area_ha"]) == (1234567.0, 12.3456789)
+
+
+def test_a_gauss_kruger_reading_is_kept_in_the_location_note(page, register):
+    page.text_input(key="new-coords").input("X=5795000 Y=13512000").run()
+    page.text_input(key="new-name_en").input("Sludge pond read off a 1:100 000 sheet").run()
+    page.selectbox(key="new-region_kato").select("550000000").run()
+    button(page, "Save the new site").click().run()
+    code = texts(page.success).split()[1].rstrip(".")
+    assert "X=5795000 Y=13512000 (gk, EPSG:28413)" in register.get_site(code)["location_note"]
+
+
+def test_an_inspector_cannot_save_a_site_of_another_region(page, register):
+    page.selectbox(key="acting-as").select(next(o for o in page.selectbox(key="acting-as").options
+                                                 if o.startswith("aliya"))).run()
+    page.radio(key="mode").set_value("Edit a site").run()
+    page.selectbox(key="site-code").select("KZ-PAV-0002").run()
+    page.text_input(key="edit-operator").input("Not my region").run()
+    button(page, "Save changes").click().run()
+    assert "Not saved" in texts(page.error) and "may edit sites only in their regions" in texts(page.error)
+    assert register.get_site("KZ-PAV-0002")["operator"] != "Not my region"

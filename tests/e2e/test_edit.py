@@ -17,11 +17,20 @@ NAME = "Zhezkazgan tailings seen from the road"
 
 
 def wait_text(page, text: str, timeout_s: float = 60) -> None:
-    page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_s * 1000)
+    # visible only: Streamlit keeps a faded copy of the previous run's elements until the rerun ends
+    page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(timeout=timeout_s * 1000)
+
+
+def settled(page, timeout_s: float = 30) -> None:
+    """Wait until Streamlit has replaced every element of the previous run (it marks them data-stale)."""
+    deadline = time.monotonic() + timeout_s
+    while page.locator('[data-stale="true"]').count() and time.monotonic() < deadline:
+        time.sleep(0.25)
 
 
 def fill(page, label: str, value: str) -> None:
-    box = page.get_by_label(label, exact=True)
+    settled(page)
+    box = page.locator('[data-testid="stElementContainer"][data-stale="false"]').get_by_label(label, exact=True)
     box.fill(value)
     box.press("Enter")
     time.sleep(0.5)  # Streamlit reruns on Enter; let it settle before the next widget
@@ -35,6 +44,7 @@ def open_edit(page, url: str, code: str) -> None:
     page.keyboard.type(code)
     page.keyboard.press("Enter")
     wait_text(page, "loaded; last saved")
+    settled(page)  # the previous site's widgets linger until the rerun for the chosen one has finished
 
 
 def jpeg_without_geotag() -> bytes:
@@ -60,13 +70,13 @@ def test_inspector_adds_a_site_by_map_click_then_a_sample_and_a_photo(app_server
     open_edit(page, url, code)
     fill(page, "Result", "<0,05")
     page.get_by_role("button", name="Add sample").click()
-    wait_text(page, "Sample added.")
+    wait_text(page, "Sample added: ")
     page.locator("input[type=file]").set_input_files(
         files=[{"name": "tailings.jpg", "mimeType": "image/jpeg", "buffer": jpeg_without_geotag()}])
     wait_text(page, "tailings.jpg")
     page.get_by_role("button", name="Save inspection").click()
-    wait_text(page, "no GPS geotag in the photo; stored and flagged")
-    wait_text(page, "Inspection saved.")
+    wait_text(page, "Inspection saved with 1 file(s)")
+    wait_text(page, "no geotag (flagged)")
 
     page.goto(url)
     frame = map_frame(page)

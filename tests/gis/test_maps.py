@@ -19,7 +19,7 @@ def test_the_placement_map_draws_locally_and_shows_point_footprint_and_neighbour
                               vendor_url="/v").get_root().render()
     assert "/v/leaflet-draw/leaflet.draw.js" in html and "/v/leaflet/leaflet.js" in html
     assert "cdnjs" not in html and "cdn.jsdelivr" not in html
-    assert "placed-point" in html and "nearby-site" in html and "76.9" in html
+    assert "placed-point" in html and "nearby-site" in html and "[76.9, 52.2]" in html  # the footprint
     assert "&lt;b&gt;plant&lt;/b&gt;" in html and "<b>plant</b>" not in html
 
 
@@ -44,3 +44,10 @@ def test_a_self_intersecting_drawing_is_refused_when_saved():
     _, footprint = maps.read_placement({"last_active_drawing": {"geometry": BOWTIE}})
     with pytest.raises(InvalidInput, match="no self-intersection"):
         validate_site(site_data(footprint=footprint))
+
+
+def test_a_click_on_a_repeated_world_is_ignored_and_a_drawing_alone_gives_a_point_inside():
+    point, _ = maps.read_placement({"last_clicked": {"lat": 52.1, "lng": 436.9}})
+    assert point is None
+    lat, lon = maps.inside_point(SQUARE)
+    assert 52.2 < lat < 52.3 and 76.9 < lon < 77.0
