@@ -15,6 +15,7 @@ A mapping is plain JSON, detected from the header names (English, Russian, Kazak
       "crs": "EPSG:32643",                   # of x/y columns (sites), when coordinates are projected
       "records_path": "rows", "sheet": null, "layer": null, "encoding": null, "delimiter": null,
       "on_duplicate": "warn",                # or "reject": a stored site close by or with a similar name
+      "on_invalid_polygon": "reject",        # or "repair": mend a self-crossing outline with make_valid, warned
       "auto_detect": true                    # also map columns detected from headers for fields not set here
     }
 
@@ -43,8 +44,9 @@ COORDINATE_FIELDS = ("x", "y")  # projected coordinates, turned into lat/lon wit
 SITE_TARGET_FIELDS = tuple(FIELDS_BY_NAME) + COORDINATE_FIELDS
 SAMPLE_TARGET_FIELDS = SAMPLE_FIELDS
 KEYS = ("target", "source", "row_key", "columns", "constants", "templates", "values", "units_by_medium", "site_ref",
-        "crs", "records_path", "sheet", "layer", "encoding", "delimiter", "on_duplicate", "auto_detect")
+        "crs", "records_path", "sheet", "layer", "encoding", "delimiter", "on_duplicate", "on_invalid_polygon", "auto_detect")
 ON_DUPLICATE = ("warn", "reject")
+ON_INVALID_POLYGON = ("reject", "repair")
 
 # Header names (normalised: lower case, ё as е, punctuation and underscores as single spaces) per field.
 SITE_HEADERS: dict[str, tuple[str, ...]] = {
@@ -145,6 +147,9 @@ class Mapping:
     encoding: str | None = None
     delimiter: str | None = None
     on_duplicate: str = "warn"
+    # A self-crossing outline is refused unless the mapping says to repair it: a repaired polygon may not be the
+    # area the surveyor meant, so the importer does not decide that alone.
+    on_invalid_polygon: str = "reject"
     auto_detect: bool = True
 
     def fields(self) -> list[str]:
@@ -257,6 +262,7 @@ def check_mapping(mapping: Mapping) -> None:
     """Refuse a mapping naming unknown fields or options."""
     _check_choice("target", mapping.target, TARGETS)
     _check_choice("on_duplicate", mapping.on_duplicate, ON_DUPLICATE)
+    _check_choice("on_invalid_polygon", mapping.on_invalid_polygon, ON_INVALID_POLYGON)
     allowed = target_fields(mapping.target)
     for part in ("columns", "constants", "templates", "values"):
         for name in getattr(mapping, part):

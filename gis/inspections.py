@@ -85,11 +85,22 @@ def _read_image(name: str, media_type: str, content: bytes) -> tuple[dict[int, A
     """The EXIF GPS directory and a thumbnail; a file whose first bytes lie about being an image is refused."""
     try:
         with Image.open(io.BytesIO(content), formats=[_PILLOW_FORMATS[base_type(media_type)]]) as image:
+            _check_pixels(name, image.size)
             gps = dict(image.getexif().get_ifd(GPS_IFD))
             return gps, _thumbnail(image)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
         raise InvalidInput("file", f"{name} ({error})",
                            f"a {media_label(media_type)} image that can be decoded") from error
+
+
+# Phone cameras reach about 200 MP; beyond this a PNG or TIFF of 25 MB could decode to gigabytes of memory.
+MAX_PIXELS = 120_000_000
+
+
+def _check_pixels(name: str, size: tuple[int, int]) -> None:
+    if size[0] * size[1] > MAX_PIXELS:
+        raise InvalidInput("file", f"{name} ({size[0]} x {size[1]} pixels)",
+                           f"an image of at most {MAX_PIXELS // 1_000_000} million pixels")
 
 
 def _thumbnail(image: Image.Image) -> bytes:

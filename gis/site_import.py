@@ -21,9 +21,9 @@ Rules:
   imported from that source with the same SHA-256 is unchanged; one whose key was imported with other content is
   rejected, never overwritten. Repeated rows within the file (same key or same content) are rejected.
 - Sites: coordinates from lat/lon columns, from x/y with a CRS, or from the layer's geometry (points; polygons give a
-  footprint and a representative point; invalid polygons are repaired with ``make_valid`` and warned about, or
-  refused when nothing polygonal is left). Swapped and projected coordinates and points outside the register's extent
-  are explained. A stored site within 500 m or with a similar name is a warning (a rejection with
+  footprint and a representative point; a self-crossing polygon is refused, or with ``"on_invalid_polygon":
+  "repair"`` repaired with ``make_valid`` and warned about, and refused when nothing polygonal is left).
+  Swapped and projected coordinates and points outside the register's extent are explained. A stored site within 500 m or with a similar name is a warning (a rejection with
   ``"on_duplicate": "reject"``). Region and district come from loaded boundaries, the code from the region's series.
 - Samples find their site by ``site_ref``; contaminants by catalogue code, CAS number or name; units are normalised
   by :mod:`sites.units` for the medium. ``Report.reasons`` counts rejections per reason.
@@ -416,18 +416,20 @@ def _kind(error: InvalidInput) -> str:
 def _plan_sites(conn: Connection, actor: Actor, rows: list[_Row], mapping: Mapping, extent: Extent,
                 report: Report) -> list[_Row]:
     transform, rules = _transformer(mapping.crs), field_rules(mapping)
-    cleaned = [row for row in rows if _clean_site(row, rules, extent, transform, report)]
+    repair = mapping.on_invalid_polygon == "repair"
+    cleaned = [row for row in rows if _clean_site(row, rules, extent, transform, report, repair)]
     cleaned = _free_codes(conn, cleaned, report)
     _assign_units(conn, cleaned)
     allowed = [row for row in cleaned if _permitted(actor, row, row.cleaned["region_kato"], report)]
     return _check_duplicates(conn, allowed, mapping, report)
 
 
-def _clean_site(row: _Row, rules: list[FieldRule], extent: Extent, transform, report: Report) -> bool:
+def _clean_site(row: _Row, rules: list[FieldRule], extent: Extent, transform, report: Report,
+                repair: bool = False) -> bool:
     """Validate one row as a site: every field's problem is reported, then the record's own rules."""
     data, row.origins = apply_rules(rules, row.source.values)
     before = len(report.rejections)
-    _place(row, data, transform, report)
+    _place(row, data, transform, report, repair)
     for name, value in data.items():
         try:
             FIELDS_BY_NAME[name].clean(name, value)
@@ -441,12 +443,12 @@ def _clean_site(row: _Row, rules: list[FieldRule], extent: Extent, transform, re
     return len(report.rejections) == before
 
 
-def _place(row: _Row, data: dict[str, Any], transform, report: Report) -> None:
+def _place(row: _Row, data: dict[str, Any], transform, report: Report, repair: bool = False) -> None:
     """Set lat/lon (and footprint) from x/y or the geometry, explaining coordinates that cannot be degrees."""
     if "x" in data or "y" in data:
         _from_projected(row, data, transform, report)
     elif "lat" not in data and "lon" not in data and row.source.geometry is not None:
-        _from_geometry(row, data, report)
+        _from_geometry(row, data, report, repair)
     elif "lat" not in data and "lon" not in data:
         report.reject(row.source, "(geometry)", None, "coordinates: expected lat/lon or x/y columns, or a point or "
                       "polygon geometry, received none", "no coordinates")
@@ -472,7 +474,7 @@ def _from_projected(row: _Row, data: dict[str, Any], transform, report: Report) 
     row.origins["lat"] = row.origins["lon"] = column
 
 
-def _from_geometry(row: _Row, data: dict[str, Any], report: Report) -> None:
+def _from_geometry(row: _Row, data: dict[str, Any], report: Report, repair: bool = False) -> None:
     geom = row.source.geometry
     row.origins.update(lat="(geometry)", lon="(geometry)", footprint="(geometry)")
     if geom.is_empty:
@@ -482,14 +484,20 @@ def _from_geometry(row: _Row, data: dict[str, Any], report: Report) -> None:
         point = shapely.get_parts(geom)[0]
         data["lon"], data["lat"] = point.x, point.y
     elif geom.geom_type in ("Polygon", "MultiPolygon"):
-        _from_polygon(row, data, geom, report)
+        _from_polygon(row, data, geom, report, repair)
     else:
         report.reject(row.source, "(geometry)", geom.geom_type, f"a point or polygon geometry, received a "
                       f"{geom.geom_type}", "not a point or polygon")
 
 
-def _from_polygon(row: _Row, data: dict[str, Any], geom, report: Report) -> None:
-    """A footprint and its representative point; an invalid outline is repaired with make_valid and warned about."""
+def _from_polygon(row: _Row, data: dict[str, Any], geom, report: Report, repair: bool) -> None:
+    """A footprint and its representative point; an invalid outline is refused, or repaired and warned about when
+    the mapping says ``"on_invalid_polygon": "repair"``."""
+    if not geom.is_valid and not repair:
+        report.reject(row.source, "(geometry)", explain_validity(geom), "a valid polygon: this outline crosses "
+                      "itself; correct it, or import with \"on_invalid_polygon\": \"repair\" in the mapping to mend "
+                      "it with make_valid", "invalid polygon")
+        return
     fixed, repaired = clean_geometry(geom, "Polygon")
     if fixed is None:
         report.reject(row.source, "(geometry)", explain_validity(geom), "a polygon that can be repaired; nothing "

@@ -20,8 +20,9 @@ SAMPLE_FIELDS = (
 
 
 # How laboratories write "not detected": English, Russian (не обнаружено) and Kazakh (анықталмады) forms.
-NOT_DETECTED = frozenset({"nd", "n.d.", "n/d", "not detected", "bdl", "<dl", "< dl", "<lod", "н/о", "н.о.", "н/о.",
-                          "не обн.", "не обнаружено", "ниже по", "<по", "анықталмады"})
+NOT_DETECTED = frozenset({"nd", "n.d.", "n.d", "n/d", "not detected", "bdl", "<dl", "< dl", "<lod", "< lod", "н/о",
+                          "н.о.", "н.о", "н/о.", "не обн.", "не обн", "не обнаружено", "не обнаружен", "ниже по",
+                          "<по", "< по", "анықталмады"})
 _REPORTED = re.compile(r"^(?P<q><=?|>=?|≤|≥)?\s*(?P<v>[0-9]+(?:[.,][0-9]+)?(?:[eE][-+]?[0-9]+)?)$")
 _QUALIFIERS = {None: "=", "<": "<", "<=": "<", "≤": "<", ">": ">", ">=": ">", "≥": ">"}
 

@@ -58,10 +58,14 @@ def import_field_export(path: Path) -> None:
         return
     show(report)
     if st.button(f"Import the {report['imported']:,} valid submissions", type="primary",
-                 disabled=report["imported"] == 0):
+                 disabled=report["imported"] == 0, key="import-odk"):
         done = odk.import_export(engine, actor, path, valid_only=True, files_dir=resources.settings().files_dir)
         st.success(f"Imported {done.imported:,} submissions; {done.unchanged:,} were already stored.")
 
+
+with st.expander("Reading options (a workbook's sheet, a GeoPackage's or KML's layer)"):
+    sheet = st.text_input("Sheet", key="import-sheet", help="Default: the first sheet.") or None
+    layer = st.text_input("Layer", key="import-layer", help="Needed when a file holds several layers.") or None
 
 with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk and removed with the folder
     path = Path(folder) / Path(upload.name).name
@@ -70,7 +74,7 @@ with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk an
         import_field_export(path)
         st.stop()
     try:
-        table = site_import.read_table(path)
+        table = site_import.read_table(path, sheet=sheet, layer=layer)
         detected = site_import.effective_mapping(table, target=target)
     except SitesError as error:
         st.error(f"The file cannot be imported: {error}")
@@ -82,8 +86,11 @@ with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk an
                           key=f"mapping-{upload.file_id}-{target}")
     st.download_button("Download the mapping", edited, file_name=f"{path.stem}.mapping.json", mime="application/json")
     try:
-        mapping = site_import.effective_mapping(table, mapping_from_dict(json.loads(edited)), target=target)
-    except (SitesError, json.JSONDecodeError) as error:
+        given = json.loads(edited)
+        if not isinstance(given, dict):
+            raise ValueError(f"expected a JSON object {{...}}, received a JSON {type(given).__name__}")
+        mapping = site_import.effective_mapping(table, mapping_from_dict(given), target=target)
+    except (SitesError, ValueError, TypeError) as error:
         st.error(f"The mapping is not usable: {error}")
         st.stop()
     st.subheader("Check")
@@ -92,16 +99,20 @@ with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk an
     report = site_import.preview(engine, actor, table, mapping, valid_only=True).to_json()
     show(report)
     left, right = st.columns(2)
+    # Fixed keys: a label that changes with the counts would otherwise lose a click between two runs.
     everything = left.button("Import all (nothing is stored if any row is rejected)", type="primary",
-                             disabled=report["rejected"] > 0 or report["imported"] == 0)
+                             disabled=report["rejected"] > 0 or report["imported"] == 0, key="import-all")
     valid = right.button(f"Import only the {report['imported']:,} valid rows and reject the others",
-                         disabled=report["rejected"] == 0 or report["imported"] == 0)
+                         disabled=report["rejected"] == 0 or report["imported"] == 0, key="import-valid")
     if everything or valid:
         try:
             done = site_import.commit(engine, actor, table, mapping, valid_only=valid).to_json()
         except SitesError as error:
             st.error(f"Nothing was imported: {error}")
             st.stop()
-        st.success(f"Imported {done['imported']:,} rows (batch {done['batch_id']}); "
-                   f"{done['unchanged']:,} were already stored, {done['rejected']:,} rejected.")
+        if done["committed"]:
+            st.success(f"Imported {done['imported']:,} rows (batch {done['batch_id']}); "
+                       f"{done['unchanged']:,} were already stored, {done['rejected']:,} rejected.")
+        else:
+            st.warning("Nothing was imported: the file changed in the register since the check (see below).")
         show(done)

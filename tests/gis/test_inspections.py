@@ -276,3 +276,16 @@ def test_cli_refusals_are_one_line_with_exit_status_1(run, register, admin, site
     denied = run("--as", "dana", "attach", code, str(tmp_path / "ok.pdf"))
     assert denied.exit_code == 1 and "may edit sites only in their regions" in denied.output
     assert stored_files(files) == []
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow warns; the register refuses
+def test_an_image_of_too_many_pixels_is_refused_before_decoding():
+    from PIL import Image
+
+    from gis.inspections import MAX_PIXELS, prepare
+
+    buffer = io.BytesIO()
+    Image.new("1", (12_000, 10_001)).save(buffer, "PNG")  # 120 million 1-bit pixels compress to a few kB
+    assert 12_000 * 10_001 > MAX_PIXELS
+    with pytest.raises(InvalidInput, match="at most 120 million pixels"):
+        prepare("huge.png", buffer.getvalue())

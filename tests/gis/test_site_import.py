@@ -237,7 +237,11 @@ def test_self_intersecting_polygon_is_repaired_with_a_warning_and_a_degenerate_o
     flat = {"type": "Polygon", "coordinates": [[[76.9, 52.2], [77.0, 52.2], [77.1, 52.2], [76.9, 52.2]]]}
     path = write_geojson(tmp_path / "dumps.geojson", [({"name": "Bowtie dump", **SITE_PROPS}, bowtie),
                                                       ({"name": "Flat dump", **SITE_PROPS}, flat)])
-    report = run_import(engine, admin, path, valid_only=True)
+    before = counts(engine)
+    refused = run_import(engine, admin, path)
+    assert not refused.committed and refused.rejections[0].row == 1 and "crosses itself" in refused.rejections[0].reason
+    assert counts(engine) == before
+    report = run_import(engine, admin, path, mapping_from_dict({"on_invalid_polygon": "repair"}), valid_only=True)
     assert (report.imported, report.rejected) == (1, 1)
     assert report.warnings[0].row == 1 and "repaired with make_valid" in report.warnings[0].reason
     assert report.rejections[0].row == 2 and "nothing polygonal is left" in report.rejections[0].reason

@@ -66,6 +66,8 @@ def test_site_contaminant_validation():
     ("н/о", 0.02, ("<", 0.02, 0.02)),
     ("ND", 0.5, ("<", 0.5, 0.5)),
     ("Не обнаружено", 0.1, ("<", 0.1, 0.1)),
+    ("не обнаружен", 0.1, ("<", 0.1, 0.1)),
+    ("< LOD", 0.2, ("<", 0.2, 0.2)),
     (7, None, ("=", 7.0, None)),
 ])
 def test_results_are_read_as_laboratories_write_them(text, limit, expected):
