@@ -346,6 +346,9 @@ def site_history(obj: Context, code: str) -> None:
         before, after = entry["before"] or {}, entry["after"] or {}
         changed = sorted(k for k in after if before.get(k) != after.get(k) and k not in ("version", "updated_at"))
         when = entry["at"].strftime("%Y-%m-%d %H:%M:%S")
+        if entry["entity"] != "site":  # a sample, contaminant, inspection or attachment of the site
+            click.echo(f"{when}\t{entry['actor']}\t{entry['action']} {entry['entity']} {entry['entity_id']}\t\t")
+            continue
         click.echo(f"{when}\t{entry['actor']}\t{entry['action']}\tv{after.get('version')}\t{', '.join(changed)}")
 
 

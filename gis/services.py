@@ -7,7 +7,7 @@ import json
 from typing import Any, Iterable, Mapping
 
 import shapely
-from sqlalchemy import Connection, Engine, and_, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from gis import tables as t
@@ -26,6 +26,9 @@ SITE_COLUMNS = [t.site.c[name] for name in STORED_FIELDS] + [
     func.ST_Y(t.site.c.geom).label("lat"), func.ST_X(t.site.c.geom).label("lon"),
     func.ST_AsText(t.site.c.footprint).label("footprint"),
 ]
+
+
+CHILD_ENTITIES = ("site_contaminant", "sample", "inspection", "attachment")  # as indexed by migration 0004
 
 
 class Register:
@@ -85,10 +88,13 @@ class Register:
             return list(conn.execute(query).scalars())
 
     def history(self, code: str) -> list[dict[str, Any]]:
-        """Every audited change of one site, oldest first."""
+        """Every audited change of one site and of its samples, contaminants, inspections and attachments,
+        oldest first."""
         site_id = str(self.get_site(code)["id"])
+        own = and_(t.audit.c.entity == "site", t.audit.c.entity_id == site_id)
+        children = and_(t.audit.c.entity.in_(CHILD_ENTITIES), t.audit.c.after.op("->>")("site_id") == site_id)
         query = (
-            select(t.audit).where(and_(t.audit.c.entity == "site", t.audit.c.entity_id == site_id))
+            select(t.audit).where(or_(own, children))
             .order_by(t.audit.c.id)
         )
         with self.engine.connect() as conn:

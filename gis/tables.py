@@ -330,6 +330,9 @@ audit = Table(
     one_of("action", vocab.AUDIT_ACTION),
     Index("ix_audit_entity_entity_id", "entity", "entity_id"),
     Index("ix_audit_actor", "actor"),
+    # A site's full history: its samples', contaminants', inspections' and attachments' rows (migration 0004).
+    Index("ix_audit_site_children", text("(after ->> 'site_id')"),
+          postgresql_where=text("entity IN ('site_contaminant', 'sample', 'inspection', 'attachment')")),
 )
 
 import_batch = Table(

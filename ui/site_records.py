@@ -189,6 +189,7 @@ def history(register, code: str) -> None:
         before, after = entry.get("before") or {}, entry.get("after") or {}
         changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)
                          and k not in ("version", "updated_at"))
-        rows.append({"when": entry["at"], "who": entry["actor"], "what": entry["action"],
+        what = entry["action"] if entry["entity"] == "site" else f"{entry['action']} {entry['entity'].replace('_', ' ')}"
+        rows.append({"when": entry["at"], "who": entry["actor"], "what": what,
                      "fields": ", ".join(changed) if entry["action"] == "update" else ""})
     st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)

@@ -177,3 +177,21 @@ def test_region_comes_from_loaded_boundaries(register, admin, engine):
             geom="SRID=4326;MULTIPOLYGON(((75 51, 79 51, 79 54, 75 54, 75 51)))"))
     site = register.create_site(admin, site_data(region_kato=None))
     assert site["region_kato"] == "550000000"
+
+
+def test_history_includes_the_sites_samples_contaminants_inspections_and_files(engine):
+    from gis.inspections import add_inspection
+    from gis.reference import load_reference
+
+    register = Register(engine, rescore_on_write=False)
+    admin = register.actor()
+    load_reference(engine, admin)
+    site = register.create_site(admin, site_data())
+    other = register.create_site(admin, site_data(name_en="Another plant", lat=52.0, lon=77.5))
+    register.add_contaminant(admin, site["code"], {"contaminant": "hg", "medium": "soil", "status": "confirmed"})
+    register.add_sample(admin, site["code"], {"contaminant": "hg", "medium": "soil", "value": "3,5", "unit": "mg/kg"})
+    register.add_sample(admin, other["code"], {"contaminant": "hg", "medium": "soil", "value": 1, "unit": "mg/kg"})
+    add_inspection(engine, admin, site["code"], {"inspected_on": "2026-06-01", "condition": "poor"})
+    entries = [(e["action"], e["entity"]) for e in register.history(site["code"])]
+    assert entries == [("insert", "site"), ("insert", "site_contaminant"), ("insert", "sample"),
+                       ("insert", "inspection")]
