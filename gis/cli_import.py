@@ -52,36 +52,44 @@ def import_command(obj, file: Path, mapping_file: Path | None, target: str | Non
         target=target, source=source, crs=crs, sheet=sheet, layer=layer, extent=parse_extent(extent),
         valid_only=valid_only, dry_run=dry_run, max_bytes=int(max_mb * 1_000_000), on_mapping=save,
     )
+    heading = f"{report.filename} -> {report.target}s from source {report.source!r}: read {report.rows_read}"
+    emit(report, as_json=as_json, show=show, valid_only=valid_only, heading=heading, unit="row")
+
+
+def emit(report, *, as_json: bool, show: int, valid_only: bool, heading: str, unit: str) -> None:
+    """Print an import report (text or JSON; `sites odk import` shares it) and exit 1 when rows were rejected
+    without --valid-only."""
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
-        _print(report, show)
+        _print(report, show, heading, unit)
     if report.rejected and not valid_only:
         sys.exit(1)
 
 
-def _print(report, show: int) -> None:
+def _print(report, show: int, heading: str, unit: str) -> None:
     verb = "would import" if report.dry_run else "imported"
     batch = f", batch {report.batch_id}" if report.batch_id else ""
-    click.echo(f"{report.filename} -> {report.target}s from source {report.source!r}: read {report.rows_read}, "
-               f"{verb} {report.imported}, unchanged {report.unchanged}, rejected {report.rejected}{batch} "
+    click.echo(f"{heading}, {verb} {report.imported}, unchanged {report.unchanged}, rejected {report.rejected}{batch} "
                f"({report.seconds:.1f} s)")
     if report.held_back:
-        click.echo(f"nothing stored: {report.rejected - report.held_back} rows have problems and the import is all "
-                   "or nothing (--valid-only stores the valid rows)")
+        click.echo(f"nothing stored: {report.rejected - report.held_back} {unit}s have problems and the import is all "
+                   f"or nothing (--valid-only stores the valid {unit}s)")
     for title, problems in (("rejections", report.rejections), ("warnings", report.warnings)):
-        _print_problems(title, problems, show)
+        _print_problems(title, problems, show, unit)
     if report.rejected:
         click.echo("reasons:")
         for reason, count in report.reasons.items():
             click.echo(f"  {count:>7}  {reason}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
 
 
-def _print_problems(title: str, problems: list, show: int) -> None:
+def _print_problems(title: str, problems: list, show: int, unit: str) -> None:
     if not problems:
         return
     click.echo(f"{title}:")
     for problem in problems[:show]:
-        click.echo(f"  row {problem.row} ({problem.where}), {problem.column}: {problem.reason}")
+        click.echo(f"  {unit} {problem.row} ({problem.where}), {problem.column}: {problem.reason}")
     if len(problems) > show:
         click.echo(f"  ... and {len(problems) - show} more (--show N or --json lists them)")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import click
+
+from gis.cli_import import emit
 
 from sites.errors import InvalidInput
 
@@ -55,28 +55,5 @@ def import_command(obj, export: Path, dry_run: bool, valid_only: bool, as_json: 
 
     report = import_export(obj.engine(), obj.actor(), export, dry_run=dry_run, valid_only=valid_only,
                            files_dir=obj.settings.files_dir, max_bytes=int(max_mb * 1_000_000))
-    if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
-    else:
-        _print(report, show)
-    if report.rejected and not valid_only:
-        sys.exit(1)
-
-
-def _print(report, show: int) -> None:
-    verb = "would import" if report.dry_run else "imported"
-    batch = f", batch {report.batch_id}" if report.batch_id else ""
-    click.echo(f"{report.filename}: {report.rows_read} submissions read, {verb} {report.imported}, unchanged "
-               f"{report.unchanged}, rejected {report.rejected}{batch} ({report.seconds:.1f} s)")
-    if report.held_back:
-        click.echo(f"nothing stored: {report.rejected - report.held_back} submissions have problems and the import is "
-                   "all or nothing (--valid-only stores the valid ones)")
-    for title, problems in (("rejections", report.rejections), ("warnings", report.warnings)):
-        if problems:
-            click.echo(f"{title}:")
-        for problem in problems[:show]:
-            click.echo(f"  submission {problem.row} ({problem.where}), {problem.column}: {problem.reason}")
-        if len(problems) > show:
-            click.echo(f"  ... and {len(problems) - show} more (--show N or --json lists them)")
-    for note in report.notes:
-        click.echo(f"note: {note}")
+    emit(report, as_json=as_json, show=show, valid_only=valid_only, unit="submission",
+         heading=f"{report.filename}: {report.rows_read} submissions read")

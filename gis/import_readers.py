@@ -98,7 +98,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, layer: str | None 
     """
     path = Path(path)
     _check_size(path, max_bytes)
-    digest = _sha256(path)
+    digest = file_sha256(path)
     options = dict(sheet=sheet, layer=layer, records_path=records_path, encoding=encoding, delimiter=delimiter)
     if path.suffix.lower() in (".zip", ".kmz"):
         table = _read_archive(path, max_bytes, options)
@@ -117,7 +117,8 @@ def _check_size(path: Path, max_bytes: int) -> None:
         raise InvalidInput("file", f"{path.name} of {size:,} bytes", f"a file of at most {max_bytes:,} bytes")
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in blocks (exports with photos run to hundreds of megabytes)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while block := handle.read(2**20):

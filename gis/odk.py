@@ -22,7 +22,7 @@ from gis import tables as t
 from gis.duplicates import find_duplicates
 from gis.errors import translate_integrity_error
 # The bulk importer's checked unpacking (paths kept inside the archive, truncation refused), shared not copied.
-from gis.import_readers import SourceRow, Table, extract_entry, open_zip, read_table, safe_entries
+from gis.import_readers import SourceRow, Table, extract_entry, file_sha256, open_zip, read_table, safe_entries
 from gis.inspections import Staging, Upload, insert_inspection, prepare
 from gis.layer_import import clean_geometry
 from gis.services import Register, write_audit
@@ -153,7 +153,7 @@ def _from_archive(path: Path, files: dict[str, Path], max_bytes: int) -> Export:
             notes.append(f"{entry}: not a table of form {FORM_ID}; ignored")
     media = {PurePosixPath(e).name: p for e, p in files.items() if PurePosixPath(e).parent == folder / "media"}
     export = _export(path.name, _read_csv(files[main_entry], max_bytes), repeats, media)
-    export.sha256, export.notes = _sha256(path), export.notes + notes
+    export.sha256, export.notes = file_sha256(path), export.notes + notes
     return export
 
 
@@ -195,14 +195,6 @@ def _export(name: str, main: Table, repeats: dict[str, Table], media: dict[str, 
     if not repeats and flavour != "ODK Central":
         notes.append("no repeat tables: contaminants, samples and photos are read only from ODK Central exports")
     return Export(name, main.sha256, flavour, main, repeats, media, notes)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(2**20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---- submissions ----------------------------------------------------------------------------------------------------
