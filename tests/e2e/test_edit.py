@@ -9,6 +9,7 @@ import time
 
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.test_map import map_frame
 
@@ -18,7 +19,10 @@ NAME = "Zhezkazgan tailings seen from the road"
 
 def wait_text(page, text: str, timeout_s: float = 60) -> None:
     # visible only: Streamlit keeps a faded copy of the previous run's elements until the rerun ends
-    page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(timeout=timeout_s * 1000)
+    try:
+        page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(timeout=timeout_s * 1000)
+    except PlaywrightTimeout as error:  # name what the page showed instead; the test fails either way
+        raise AssertionError(f"{text!r} did not appear; the page shows:\n{page.inner_text('body')[-2000:]}") from error
 
 
 def settled(page, timeout_s: float = 30) -> None:
@@ -33,7 +37,8 @@ def fill(page, label: str, value: str) -> None:
     box = page.locator('[data-testid="stElementContainer"][data-stale="false"]').get_by_label(label, exact=True)
     box.fill(value)
     box.press("Enter")
-    time.sleep(0.5)  # Streamlit reruns on Enter; let it settle before the next widget
+    time.sleep(0.3)  # Streamlit reruns on Enter: let that run start, then finish, before the next widget
+    settled(page)
 
 
 def open_edit(page, url: str, code: str) -> None:
