@@ -76,7 +76,8 @@ def test_inspector_adds_a_site_by_map_click_then_a_sample_and_a_photo(app_server
     fill(page, "Result", "<0,05")
     page.get_by_role("button", name="Add sample").click()
     wait_text(page, "Sample added: ")
-    page.locator("input[type=file]").set_input_files(
+    settled(page)  # a file given to an element the rerun is about to replace is lost
+    page.locator('[data-stale="false"] input[type=file]').set_input_files(
         files=[{"name": "tailings.jpg", "mimeType": "image/jpeg", "buffer": jpeg_without_geotag()}])
     wait_text(page, "tailings.jpg")
     page.get_by_role("button", name="Save inspection").click()
