@@ -32,6 +32,20 @@ def settled(page, timeout_s: float = 30) -> None:
         time.sleep(0.25)
 
 
+def upload(page, files, shown: str, attempts: int = 3) -> None:
+    """Give files to the live uploader until its list shows ``shown``: a rerun triggered by another component (the
+    map reports its state after drawing) can replace the uploader just as the files arrive."""
+    for _ in range(attempts):
+        settled(page)
+        page.locator('[data-stale="false"] input[type=file]').set_input_files(files)
+        try:
+            page.get_by_text(shown, exact=False).filter(visible=True).first.wait_for(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    wait_text(page, shown, timeout_s=1)  # fails, naming what the page shows
+
+
 def fill(page, label: str, value: str) -> None:
     settled(page)
     box = page.locator('[data-testid="stElementContainer"][data-stale="false"]').get_by_label(label, exact=True)
@@ -76,10 +90,7 @@ def test_inspector_adds_a_site_by_map_click_then_a_sample_and_a_photo(app_server
     fill(page, "Result", "<0,05")
     page.get_by_role("button", name="Add sample").click()
     wait_text(page, "Sample added: ")
-    settled(page)  # a file given to an element the rerun is about to replace is lost
-    page.locator('[data-stale="false"] input[type=file]').set_input_files(
-        files=[{"name": "tailings.jpg", "mimeType": "image/jpeg", "buffer": jpeg_without_geotag()}])
-    wait_text(page, "tailings.jpg")
+    upload(page, [{"name": "tailings.jpg", "mimeType": "image/jpeg", "buffer": jpeg_without_geotag()}], "tailings.jpg")
     page.get_by_role("button", name="Save inspection").click()
     wait_text(page, "Inspection saved with 1 file(s)")
     wait_text(page, "no geotag (flagged)")

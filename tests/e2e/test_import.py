@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_edit import settled, wait_text
+from tests.e2e.test_edit import upload, wait_text
 
 pytestmark = pytest.mark.e2e
 
@@ -19,10 +19,8 @@ def test_a_russian_csv_is_previewed_then_only_valid_rows_imported(app_server, of
     page = offline_page
     page.goto(url + "/import_page")
     wait_text(page, "Import sites or samples")
-    settled(page)
-    page.locator('[data-stale="false"] input[type=file]').set_input_files(
-        files=[{"name": "объекты_павлодар.csv", "mimeType": "text/csv", "buffer": CSV.encode("cp1251")}])
-    wait_text(page, "Column mapping")
+    upload(page, [{"name": "объекты_павлодар.csv", "mimeType": "text/csv", "buffer": CSV.encode("cp1251")}],
+           "Column mapping")
     wait_text(page, "1 rows rejected")
     body = page.inner_text("body")
     assert "swapped" in body.lower()
@@ -36,10 +34,8 @@ def test_a_truncated_zip_is_refused_with_a_reason(app_server, offline_page):
     page = offline_page
     page.goto(url + "/import_page")
     wait_text(page, "Import sites or samples")
-    settled(page)
-    page.locator('[data-stale="false"] input[type=file]').set_input_files(
-        files=[{"name": "layers.zip", "mimeType": "application/zip", "buffer": b"PK\x03\x04\x14\x00\x00\x00broken"}])
-    wait_text(page, "The file cannot be imported")
+    upload(page, [{"name": "layers.zip", "mimeType": "application/zip", "buffer": b"PK\x03\x04\x14\x00\x00\x00broken"}],
+           "The file cannot be imported")
 
 
 def test_a_field_export_is_checked_then_its_submissions_imported(app_server, offline_page, tmp_path):
@@ -51,7 +47,6 @@ def test_a_field_export_is_checked_then_its_submissions_imported(app_server, off
     page.goto(url + "/import_page")
     wait_text(page, "Import sites or samples")
     page.get_by_text("an ODK Collect / KoboToolbox export of the field form").click()
-    settled(page)
-    page.locator('[data-stale="false"] input[type=file]').set_input_files(str(path))
+    upload(page, str(path), "kz_legacy_sites.zip")
     page.get_by_role("button", name="Import the 2 valid submissions").click()
     wait_text(page, "Imported 2 submissions")
