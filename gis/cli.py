@@ -13,6 +13,7 @@ from gis.cli_inspections import register as register_inspections
 from gis.cli_import import import_command
 from gis.cli_layers import layers
 from gis.cli_odk import odk
+from gis.cli_programme import programme
 from gis.cluster import Cluster, database_url
 from gis.settings import Settings
 from sites.errors import SitesError
@@ -71,6 +72,7 @@ main.add_command(import_command)
 main.add_command(odk)
 register_inspections(main)
 main.add_command(sample)
+main.add_command(programme)
 
 
 @main.group()
