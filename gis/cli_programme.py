@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+
+@contextmanager
+def _solver_chatter_to_stderr():
+    """HiGHS (under scipy's milp) may print a debug line to the C-level stdout, which would corrupt JSON printed
+    there; while it solves, file descriptor 1 points at stderr. The CLI is single-threaded, so nothing else is lost."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
 
 COLUMNS = ("rank", "code", "class", "total", "people", "benefit", "cost_kzt", "estimated", "name")
 
@@ -30,7 +48,8 @@ def programme(obj, budget: str, region: str | None, fmt: str, output: Path | Non
     check_budget(budget)  # a bad budget is refused before the database is opened
     if fmt == "xlsx" and output is None:
         raise InvalidInput("output", None, "a file to write the workbook to (-o PATH) with --format xlsx")
-    report = plan(obj.engine(), budget, region=region)
+    with _solver_chatter_to_stderr():
+        report = plan(obj.engine(), budget, region=region)
     if fmt == "xlsx":
         write_xlsx(report, output)
         click.echo(f"wrote a programme of {report['totals']['sites']} sites to {output}")
