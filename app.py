@@ -10,6 +10,7 @@ resources.engine()  # fail at start-up, not on the first page, when the database
 pages = [
     st.Page("ui/map_page.py", title="Map", icon=":material/map:", default=True),
     st.Page("ui/sites_page.py", title="Sites", icon=":material/table:"),
+    st.Page("ui/ranking_page.py", title="Ranking and programme", icon=":material/leaderboard:"),
     st.Page("ui/edit_page.py", title="Add or edit a site", icon=":material/edit_location_alt:"),
     st.Page("ui/import_page.py", title="Import", icon=":material/upload_file:"),
     st.Page("ui/about_page.py", title="About and sources", icon=":material/info:"),

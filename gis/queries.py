@@ -51,3 +51,26 @@ def receptor_points(engine: Engine, kind: str, limit: int = 2000) -> tuple[list[
         meta = conn.execute(select(t.receptor_layer.c.name, t.receptor_layer.c.source, t.receptor_layer.c.licence,
                                    t.receptor_layer.c.feature_count).where(t.receptor_layer.c.id == layer)).mappings().first()
         return [dict(r) for r in conn.execute(query).mappings()], dict(meta or {})
+
+
+def score_history(engine: Engine, code: str) -> list[dict[str, Any]]:
+    """Every stored score of one site, oldest first: when, method and version, guideline set, class, total."""
+    s = t.score
+    query = (select(s.c.computed_at, s.c.method, s.c.method_version, s.c.guideline_set, s.c.priority_class,
+                    s.c.total, s.c.confidence)
+             .join(t.site, t.site.c.id == s.c.site_id).where(t.site.c.code == code)
+             .order_by(s.c.computed_at, s.c.id))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def site_attributes(engine: Engine) -> list[dict[str, Any]]:
+    """What planners filter the ranking by, per live site: stage, activity, district and contaminant codes."""
+    codes = (
+        select(func.string_agg(func.distinct(t.site_contaminant.c.contaminant), ","))
+        .where(t.site_contaminant.c.site_id == t.site.c.id).scalar_subquery()
+    )
+    query = select(t.site.c.code, t.site.c.stage, t.site.c.activity, t.site.c.district_kato,
+                   codes.label("contaminant_codes")).where(~t.site.c.archived)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]

@@ -1,0 +1,42 @@
+"""Ranking page for planners: filter the latest scores, read one site's explanation and history, plan a budget."""
+
+import pandas as pd
+import streamlit as st
+
+from gis import queries, scoring
+from sites import vocab
+from ui import resources, ranking_parts
+
+engine = resources.engine()
+st.title("Ranking")
+ranked = pd.DataFrame(scoring.ranking(engine))
+if ranked.empty:
+    st.info("No scores yet: run `sites score` (scripts/run does) to rank the register.")
+    st.stop()
+ranked = ranked.merge(pd.DataFrame(queries.site_attributes(engine)), on="code", how="left")
+ranked.insert(0, "rank", range(1, len(ranked) + 1))
+first = ranked.iloc[0]
+st.caption(f"Method {first['method']} {first['method_version']} against {first['guideline_set']}; "
+           "class I (insufficient information) comes after the scored classes.")
+
+left, mid, right = st.columns(3)
+chosen = {
+    "region": left.multiselect("Region", sorted(ranked["region"].dropna().unique()), key="r-region"),
+    "priority_class": mid.multiselect("Class", ["1", "2", "3", "N", "I"], key="r-class"),
+    "stage": right.multiselect("Stage", vocab.STAGE, key="r-stage"),
+    "activity": left.multiselect("Activity", vocab.ACTIVITY, key="r-activity"),
+}
+contaminant = mid.text_input("Contaminant code (hg, pb, ddt ...)", key="r-contaminant").strip().lower()
+confidence = right.slider("Confidence at least", 0.0, 1.0, 0.0, 0.05, key="r-confidence")
+shown = ranking_parts.filtered(ranked, chosen, contaminant, confidence)
+st.caption(f"{len(shown)} of {len(ranked)} sites")
+st.dataframe(shown[["rank", "code", "name", "region", "priority_class", "total", "hazard", "exposure", "confidence",
+                    "stage", "activity"]], hide_index=True, use_container_width=True)
+
+if not shown.empty:
+    code = st.selectbox("Site", shown["code"], key="r-site",
+                        format_func=lambda c: f"{c} · {shown.set_index('code').at[c, 'name']}")
+    ranking_parts.site_view(engine, shown.set_index("code").loc[code])
+
+st.header("Remediation programme")
+ranking_parts.programme(engine)

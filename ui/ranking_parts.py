@@ -1,0 +1,62 @@
+"""Pieces of the ranking page: the filter, one site's explanation and score history, and the programme."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from gis import programme as programme_service
+from gis import queries
+from sites.errors import SitesError
+
+
+def filtered(ranked: pd.DataFrame, chosen: dict[str, list], contaminant: str, confidence: float) -> pd.DataFrame:
+    """Rows matching every chosen value (an empty choice keeps all), the contaminant code and the confidence."""
+    keep = ranked["confidence"] >= confidence
+    for column, values in chosen.items():
+        if values:
+            keep &= ranked[column].isin(values)
+    if contaminant:
+        keep &= ranked["contaminant_codes"].fillna("").str.split(",").apply(lambda codes: contaminant in codes)
+    return ranked[keep]
+
+
+def site_view(engine, site: pd.Series) -> None:
+    """The score explained: pathway scores as a chart, every part with its factors and data, and the history."""
+    st.subheader(f"{site.name}: class {site['priority_class']}, total {site['total']:.1f}")
+    st.bar_chart(pd.Series(site["pathways"], name="pathway score"), horizontal=True)
+    for part in site["explanation"].get("parts", []):
+        with st.expander(f"{part['pathway'].replace('_', ' ')}: {part['contribution']:.2f} of the total"):
+            factors = pd.DataFrame([{k: v for k, v in f.items() if k != "data"} for f in part.get("factors", [])])
+            st.dataframe(factors, hide_index=True, use_container_width=True)
+            for factor in part.get("factors", []):
+                for line in factor.get("data", []):
+                    st.caption(line)
+    history = pd.DataFrame(queries.score_history(engine, site.name))
+    if len(history) > 1:
+        st.line_chart(history.set_index("computed_at")["total"])
+    st.dataframe(history, hide_index=True, use_container_width=True)
+
+
+def programme(engine) -> None:
+    """What a budget buys (MILP), beside funding the ranking from the top."""
+    budget = st.text_input("Budget, tenge", value="20 000 000 000", key="p-budget",
+                           help="Costs are the entered remediation costs, else estimated from waste volume or area.")
+    if not st.button("Plan the programme", key="p-run"):
+        return
+    try:
+        result = programme_service.programme(engine, budget)
+    except SitesError as error:
+        st.error(str(error))
+        return
+    totals, greedy = result["totals"], result["greedy"]
+    a, b, c = st.columns(3)
+    a.metric("sites funded", totals["sites"])
+    b.metric("cost, tenge", f"{totals['cost_kzt']:,.0f}")
+    c.metric("risk reduction", f"{totals['benefit']:,.0f}",
+             delta=f"{totals['benefit'] - greedy['benefit']:+,.0f} vs funding by rank")
+    st.dataframe(pd.DataFrame(result["selected"]), hide_index=True, use_container_width=True)
+    if result["left_out"]:
+        st.caption(f"Left out: {len(result['left_out'])} scored sites (the reason is given for each).")
+        st.dataframe(pd.DataFrame(result["left_out"])[["rank", "code", "class", "total", "cost_kzt", "reason"]],
+                     hide_index=True, use_container_width=True)
