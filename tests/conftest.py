@@ -150,6 +150,20 @@ def demo_site_count() -> int:
     return len(read_csv(DATA_DIR / "demo_sites.csv"))
 
 
+def cli_invoker(url: str, monkeypatch):
+    """Run the `sites` CLI in-process against the database at ``url``, as a user's shell would."""
+    from click.testing import CliRunner
+
+    from gis.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    def invoke(*args: str):
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
 def shared_data(relative: str) -> Path:
     """A file from ../shared/data, skipping (which fails under CI) where that folder is absent."""
     path = SHARED_DATA / relative

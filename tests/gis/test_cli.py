@@ -8,21 +8,15 @@ import subprocess
 
 import geopandas as gpd
 import pytest
-from click.testing import CliRunner
 
-from gis.cli import main
 from gis.demo import load_demo
 from gis.services import Register
-from tests.conftest import demo_site_count
+from tests.conftest import cli_invoker, demo_site_count
 
 
 @pytest.fixture
 def run(db_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
+    invoke = cli_invoker(db_url, monkeypatch)
     return invoke
 
 

@@ -5,18 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from gis.cli import main
+from tests.conftest import cli_invoker
 
 
 @pytest.fixture
 def run(db_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
+    invoke = cli_invoker(db_url, monkeypatch)
     invoke("demo")
     return invoke
 

@@ -7,7 +7,6 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 from pyproj import Geod
 from sqlalchemy import func, select, text
@@ -15,13 +14,13 @@ from sqlalchemy.exc import DataError
 
 from gis import inspections
 from gis import tables as t
-from gis.cli import main
 from gis.inspections import (
     add_inspection, attach, list_attachments, list_inspections, read_attachment, read_thumbnail,
 )
 from gis.services import Register
 from sites.attachments import MAX_FILE_BYTES
 from sites.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tests.conftest import cli_invoker
 from tests.gis.factories import site_data
 
 SITE_LAT, SITE_LON = 52.27, 76.97  # site_data()'s point
@@ -233,13 +232,8 @@ def test_attaching_to_another_sites_inspection_or_an_unknown_site_is_refused(eng
 
 @pytest.fixture
 def run(db_url, files, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("SITES_FILES_DIR", str(files))
-
-    def invoke(*args: str):
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-    return invoke
+    return cli_invoker(db_url, monkeypatch)
 
 
 def test_cli_inspection_add_attach_and_list(run, site, files, tmp_path):

@@ -6,15 +6,14 @@ import json
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from gis.cli import main
 from gis.db import make_engine
 from gis.programme import programme
 from gis.scoring import rescore
 from gis.services import Register
 from sites.errors import InvalidInput, SitesError
 from sites.programme import NO_BENEFIT, NO_COST, OVER_BUDGET
+from tests.conftest import cli_invoker
 
 # Entered costs for a few demo sites (invented for the test); the rest keep estimates or have no cost at all.
 ENTERED = {"KZ-KAR-0001": 12e9, "KZ-SHY-0001": 8e9, "KZ-PAV-0001": 6e9, "KZ-YUZ-0001": 3e9}
@@ -44,11 +43,7 @@ def planned(register_url):
 
 @pytest.fixture
 def run(register_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", register_url)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
+    invoke = cli_invoker(register_url, monkeypatch)
     return invoke
 
 

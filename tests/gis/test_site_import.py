@@ -12,12 +12,10 @@ from pathlib import Path
 import geopandas as gpd
 import pyproj
 import pytest
-from click.testing import CliRunner
 from shapely.geometry import Point, Polygon
 from sqlalchemy import func, select
 
 from gis import tables as t
-from gis.cli import main
 from gis.import_mapping import detect_mapping, load_mapping, mapping_from_dict
 from gis.import_readers import read_table
 from gis.reference import load_reference
@@ -25,7 +23,7 @@ from gis.services import Register
 from gis.site_import import commit, effective_mapping, import_file, parse_extent, preview
 from sites.errors import InvalidInput
 from sites.records import KAZAKHSTAN_EXTENT, WORLD_EXTENT
-from tests.conftest import ROOT, shared_data
+from tests.conftest import ROOT, cli_invoker, shared_data
 from tests.gis.factories import site_data
 
 MAPPINGS = ROOT / "data" / "mappings"
@@ -492,11 +490,7 @@ def test_delimiters_are_sniffed(tmp_path):
 # ---- command line --------------------------------------------------------------------------------------------------
 @pytest.fixture
 def cli(db_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
+    invoke = cli_invoker(db_url, monkeypatch)
     return invoke
 
 
