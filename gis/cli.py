@@ -16,7 +16,7 @@ from gis.cli_odk import odk
 from gis.cli_programme import programme
 from gis.cluster import Cluster, database_url
 from gis.settings import Settings
-from sites.errors import SitesError
+from sites.errors import InvalidInput, SitesError
 from sites.permissions import SYSTEM_USER
 
 
@@ -372,15 +372,27 @@ def score(obj: Context, method: str, guidelines: str) -> None:
 @main.command()
 @click.option("--top", type=click.IntRange(min=1), default=None, help="Only the N highest.")
 @click.option("--region", default=None, help="Region KATO or ISO code (KZ-PAV).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "xlsx"]), default="table",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of printing (required for xlsx).")
 @click.pass_obj
-def rank(obj: Context, top: int | None, region: str | None, fmt: str) -> None:
+def rank(obj: Context, top: int | None, region: str | None, fmt: str, output: Path | None) -> None:
     """The ranking: latest score of every live site, highest first."""
-    from gis.ranking_output import render
+    from gis.ranking_output import render, render_xlsx
     from gis.scoring import ranking
     from sites.regions import parse_region
 
+    if fmt == "xlsx" and output is None:
+        raise InvalidInput("output", None, "a file to write the workbook to (-o PATH) with --format xlsx")
     rows = ranking(obj.engine(), top=top, region=parse_region(region) if region else None)
     if not rows:
         raise SitesError("no scored sites; run `sites score` first")
-    click.echo(render(rows, fmt), nl=False)
+    if output is None:
+        click.echo(render(rows, fmt), nl=False)
+        return
+    if not output.parent.is_dir():
+        raise InvalidInput("output", str(output), "a file in an existing folder")
+    data = render_xlsx(rows) if fmt == "xlsx" else render(rows, fmt).encode("utf-8")
+    output.write_bytes(data)
+    click.echo(f"wrote the ranking of {len(rows)} sites to {output}")

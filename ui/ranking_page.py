@@ -32,6 +32,7 @@ shown = ranking_parts.filtered(ranked, chosen, contaminant, confidence)
 st.caption(f"{len(shown)} of {len(ranked)} sites")
 st.dataframe(shown[["rank", "code", "name", "region", "priority_class", "total", "hazard", "exposure", "confidence",
                     "stage", "activity"]], hide_index=True, use_container_width=True)
+ranking_parts.downloads(shown)
 
 if not shown.empty:
     code = st.selectbox("Site", shown["code"], key="r-site",

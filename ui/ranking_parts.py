@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from gis import programme as programme_service
-from gis import queries
+from gis import queries, ranking_output
 from sites.errors import SitesError
 
 
@@ -19,6 +19,16 @@ def filtered(ranked: pd.DataFrame, chosen: dict[str, list], contaminant: str, co
     if contaminant:
         keep &= ranked["contaminant_codes"].fillna("").str.split(",").apply(lambda codes: contaminant in codes)
     return ranked[keep]
+
+
+def downloads(shown: pd.DataFrame) -> None:
+    """The filtered ranking as CSV and as a formatted workbook carrying the method version and date."""
+    rows = shown.drop(columns=["rank"]).to_dict("records")
+    left, right = st.columns(2)
+    left.download_button("Download CSV", ranking_output.render(rows, "csv"), file_name="ranking.csv",
+                         mime="text/csv", key="r-csv")
+    right.download_button("Download XLSX", ranking_output.render_xlsx(rows), file_name="ranking.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="r-xlsx")
 
 
 def site_view(engine, site: pd.Series) -> None:

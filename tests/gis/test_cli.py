@@ -84,3 +84,24 @@ def test_site_commands_edit_refuse_stale_and_keep_history(run, monkeypatch):
     history = run("site", "history", code).output.splitlines()
     assert [line.split("\t")[2] for line in history] == ["insert", "update", "archive"]
     assert history[1].split("\t")[4] == "stage"
+
+
+def test_rank_exports_a_workbook_with_the_method_version_and_date(run, tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    run("demo")
+    run("score")
+    path = tmp_path / "ranking.xlsx"
+    assert "wrote the ranking of" in run("rank", "--format", "xlsx", "-o", str(path)).output
+    sheet = openpyxl.load_workbook(path)["Ranking"]
+    labels = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, max_row=5, values_only=True)}
+    assert labels["Method"] == "kz-screening 1.0.0" and labels["Exported"] == dt.date.today().isoformat()
+    header = next(i for i, row in enumerate(sheet.iter_rows(values_only=True), start=1) if row[0] == "rank")
+    assert sheet.cell(row=header + 1, column=1).value == 1 and sheet.max_row - header == demo_site_count()
+    refused = run("rank", "--format", "xlsx")
+    assert refused.exit_code == 1 and "-o PATH" in refused.output
+    csv_path = tmp_path / "ranking.csv"
+    run("rank", "--format", "csv", "-o", str(csv_path))
+    assert csv_path.read_text(encoding="utf-8").startswith("rank,code,class")
