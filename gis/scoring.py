@@ -19,7 +19,7 @@ from gis.services import write_audit
 from sites.errors import InvalidInput
 from sites.permissions import Actor, require
 from sites.scoring.method import Result, Score, SiteInputs, Substance, score_site
-from sites.scoring.tables import METHOD_NAME
+from sites.scoring.tables import METHOD_NAME, OVERRIDES
 from sites.units import canonical_unit, normalise
 from sites.errors import SitesError
 
@@ -49,6 +49,8 @@ def rescore(engine: Engine, actor: Actor, site_ids: Iterable[int] | None = None,
             method: str = METHOD_NAME, guidelines: str = DEFAULT_GUIDELINES) -> Run:
     """Score every live site (or ``site_ids``) and append the scores to the history, in one transaction."""
     require(actor, "run_scoring")
+    if OVERRIDES.get():  # a what-if scenario is being computed in this context: never store its values
+        raise SitesError("a what-if scenario is active; official scores are computed with the declared method only")
     if method != METHOD_NAME:
         raise InvalidInput("method", method, f"one of the available methods: {METHOD_NAME}")
     ids = None if site_ids is None else sorted(set(site_ids))

@@ -39,5 +39,9 @@ if not shown.empty:
                         format_func=lambda c: f"{c} · {shown.set_index('code').at[c, 'name']}")
     ranking_parts.site_view(engine, shown.set_index("code").loc[code])
 
+st.header("What-if")
+st.caption("Vary the method's adjustable factors within their documented bounds; the official ranking is unchanged.")
+ranking_parts.what_if(engine)
+
 st.header("Remediation programme")
 ranking_parts.programme(engine)

@@ -5,9 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import datetime as dt
+import json
+
 from gis import programme as programme_service
-from gis import queries, ranking_output
+from gis import queries, ranking_output, whatif
 from sites.errors import SitesError
+from sites.scoring.tables import BY_NAME, METHOD_NAME, METHOD_VERSION
+from sites.scoring.whatif import ADJUSTABLE
 
 
 def filtered(ranked: pd.DataFrame, chosen: dict[str, list], contaminant: str, confidence: float) -> pd.DataFrame:
@@ -70,3 +75,44 @@ def programme(engine) -> None:
         st.caption(f"Left out: {len(result['left_out'])} scored sites (the reason is given for each).")
         st.dataframe(pd.DataFrame(result["left_out"])[["rank", "code", "class", "total", "cost_kzt", "reason"]],
                      hide_index=True, use_container_width=True)
+
+
+def what_if(engine) -> None:
+    """Vary the adjustable factors within their bounds and see the ranking beside the official one.
+
+    The official method and stored scores never change; a scenario can be named and downloaded (JSON to keep and
+    share, CSV of the comparison).
+    """
+    overrides = {}
+    columns = st.columns(3)
+    for i, factor in enumerate(ADJUSTABLE):
+        declared = float(BY_NAME[factor.name].value)
+        chosen = columns[i % 3].number_input(
+            factor.name.replace("_", " "), min_value=float(factor.low), max_value=float(factor.high), value=declared,
+            key=f"w-{factor.name}", help=f"Declared {declared:g}; bounds {factor.low:g} to {factor.high:g}: {factor.why}")
+        if chosen != declared:
+            overrides[factor.name] = chosen
+    name = st.text_input("Scenario name", value="scenario", key="w-name")
+    if not st.button("Compute the scenario", key="w-run"):
+        return
+    try:
+        rows = pd.DataFrame(whatif.compare(engine, overrides))
+    except SitesError as error:
+        st.error(str(error))
+        return
+    moved = int((rows["moved"].fillna(0) != 0).sum())
+    st.caption(f"{len(overrides)} factor(s) changed; {moved} site(s) change rank. Official scores are not changed.")
+    st.dataframe(rows.style.map(_moved_colour, subset=["moved"]), hide_index=True, use_container_width=True)
+    saved = {"name": name, "method": f"{METHOD_NAME} {METHOD_VERSION}", "date": dt.date.today().isoformat(),
+             "overrides": overrides}
+    left, right = st.columns(2)
+    left.download_button("Download the scenario (JSON)", json.dumps(saved, ensure_ascii=False, indent=2),
+                         file_name=f"{name}.json", mime="application/json", key="w-json")
+    right.download_button("Download the comparison (CSV)", rows.to_csv(index=False), file_name=f"{name}.csv",
+                          mime="text/csv", key="w-csv")
+
+
+def _moved_colour(moved) -> str:
+    if not moved or pd.isna(moved):
+        return ""
+    return "background-color: #d9f0d3" if moved > 0 else "background-color: #f4cccc"

@@ -6,6 +6,7 @@ U = the method's own judgement or an unverified value, stated as such in docs/sc
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,8 +139,11 @@ FACTORS: tuple[Factor, ...] = (
 )
 
 BY_NAME = {f.name: f for f in FACTORS}
+# What-if values for the current calculation only (sites.scoring.whatif.scenario); empty for the official method.
+OVERRIDES: ContextVar[dict[str, Any]] = ContextVar("scoring_overrides", default={})
 
 
 def value(name: str) -> Any:
-    """The declared value of factor ``name``."""
-    return BY_NAME[name].value
+    """The declared value of factor ``name``, or a what-if scenario's value while one is being computed."""
+    overrides = OVERRIDES.get()
+    return overrides[name] if name in overrides else BY_NAME[name].value

@@ -67,3 +67,14 @@ def test_a_bad_budget_is_refused_with_the_value(page):
     page.text_input(key="p-budget").input("ten billion").run()
     next(b for b in page.button if b.key == "p-run").click().run()
     assert "ten billion" in page.error[0].value
+
+
+def test_the_what_if_view_shows_rank_changes_beside_the_official_ranking(page):
+    page.number_input(key="w-population_scale").set_value(10_000.0).run()
+    page.number_input(key="w-default_exceedance").set_value(1.0).run()
+    next(b for b in page.button if b.key == "w-run").click().run()
+    assert not page.exception and not page.error
+    comparison = next(d.value for d in page.dataframe if "scenario_rank" in d.value.columns)
+    assert len(comparison) == demo_site_count()
+    assert (comparison["scenario_total"] != comparison["official_total"]).any()
+    assert "2 factor(s) changed" in " ".join(c.value for c in page.caption)
