@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from gis.cli_field import sample
-from gis.cli_whatif import whatif
+from gis.cli_whatif import stability, whatif
 from gis.cli_inspections import register as register_inspections
 from gis.cli_import import import_command
 from gis.cli_layers import layers
@@ -74,6 +74,7 @@ main.add_command(odk)
 register_inspections(main)
 main.add_command(sample)
 main.add_command(whatif)
+main.add_command(stability)
 main.add_command(programme)
 
 

@@ -38,3 +38,25 @@ def whatif(obj, settings: tuple[str, ...], show_factors: bool, fmt: str) -> None
     writer.writeheader()
     writer.writerows(rows)
     click.echo(out.getvalue(), nl=False)
+
+
+@click.command("stability")
+@click.option("--draws", type=click.IntRange(1, 5000), default=200, show_default=True, help="Monte Carlo draws.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="The top N to be in.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed, so a run can be repeated.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_obj
+def stability(obj, draws: int, top: int, seed: int, fmt: str) -> None:
+    """How sure is the ranking: each site's chance of being in the top N and its 5-95% rank interval when the
+    defaulted values, results below detection and estimated quantities vary. Nothing is stored."""
+    from gis.whatif import stability as run
+
+    rows = run(obj.engine(), draws=draws, top=top, seed=seed)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["code"], delimiter="," if fmt == "csv" else "\t")
+    writer.writeheader()
+    writer.writerows(rows)
+    click.echo(out.getvalue(), nl=False)

@@ -39,3 +39,15 @@ def _row(position: int, row: dict, official: dict | None, official_rank: int | N
         "scenario_rank": position, "scenario_class": row["class"], "scenario_total": round(row["total"], 2),
         "moved": (official_rank - position) if official_rank else None,
     }
+
+
+def stability(engine: Engine, *, draws: int = 200, top: int = 10, seed: int = 1) -> list[dict[str, Any]]:
+    """Rank stability of every live site (Monte Carlo, in memory), with names; see sites.scoring.stability."""
+    from sites.scoring.stability import rank_stability
+
+    guidelines = active_guidelines(engine)
+    names = {row["code"]: row["name"] for row in ranking(engine)}
+    with engine.connect() as conn:
+        inputs = list(gather(conn, None, guidelines).values())
+    rows = rank_stability(inputs, guidelines, draws=draws, top=top, seed=seed)
+    return [dict(row, name=names.get(row["code"])) for row in rows]

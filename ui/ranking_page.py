@@ -43,5 +43,8 @@ st.header("What-if")
 st.caption("Vary the method's adjustable factors within their documented bounds; the official ranking is unchanged.")
 ranking_parts.what_if(engine)
 
+st.header("Rank stability")
+ranking_parts.stability(engine)
+
 st.header("Remediation programme")
 ranking_parts.programme(engine)

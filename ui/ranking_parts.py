@@ -116,3 +116,19 @@ def _moved_colour(moved) -> str:
     if not moved or pd.isna(moved):
         return ""
     return "background-color: #d9f0d3" if moved > 0 else "background-color: #f4cccc"
+
+
+def stability(engine) -> None:
+    """Each site's chance of being in the top N when uncertain inputs vary (Monte Carlo, nothing stored)."""
+    left, mid, right = st.columns(3)
+    draws = left.number_input("Draws", 10, 2000, 200, step=10, key="mc-draws")
+    top = mid.number_input("Top N", 1, 1000, 10, key="mc-top")
+    seed = right.number_input("Seed", 0, 1_000_000, 1, key="mc-seed", help="The same seed repeats a run exactly.")
+    if not st.button("Estimate rank stability", key="mc-run"):
+        return
+    with st.spinner(f"{int(draws)} draws of every site ..."):
+        rows = pd.DataFrame(whatif.stability(engine, draws=int(draws), top=int(top), seed=int(seed)))
+    st.caption(f"Share of {int(draws)} draws in which each site is in the top {int(top)}, and the ranks it takes "
+               "in 90% of them. Uncertain: defaulted values, results below detection, estimated quantities.")
+    st.dataframe(rows[["official_rank", "code", "name", "p_top", "median_rank", "rank_low", "rank_high"]],
+                 hide_index=True, use_container_width=True)

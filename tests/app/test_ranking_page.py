@@ -78,3 +78,12 @@ def test_the_what_if_view_shows_rank_changes_beside_the_official_ranking(page):
     assert len(comparison) == demo_site_count()
     assert (comparison["scenario_total"] != comparison["official_total"]).any()
     assert "2 factor(s) changed" in " ".join(c.value for c in page.caption)
+
+
+def test_rank_stability_gives_every_site_a_share_of_the_top(page):
+    page.number_input(key="mc-draws").set_value(20).run()
+    page.number_input(key="mc-top").set_value(5).run()
+    next(b for b in page.button if b.key == "mc-run").click().run()
+    assert not page.exception
+    table = next(d.value for d in page.dataframe if "p_top" in d.value.columns)
+    assert len(table) == demo_site_count() and abs(table["p_top"].sum() - 5.0) < 1e-9

@@ -61,3 +61,19 @@ def test_the_cli_lists_factors_and_compares_without_storing(engine, scored, db_u
     assert len(rows) == demo_site_count() and score_rows(engine) == before
     refused = run("whatif", "--set", "children_weight=50")
     assert refused.exit_code == 1 and "from 1 to 10" in refused.output
+
+
+def test_stability_on_the_demo_repeats_with_a_seed_and_stores_nothing(engine, scored, db_url, monkeypatch):
+    import json
+
+    from gis.whatif import stability
+    from tests.conftest import cli_invoker
+
+    before = score_rows(engine)
+    rows = stability(engine, draws=20, top=5, seed=3)
+    assert len(rows) == demo_site_count() and score_rows(engine) == before
+    assert sum(r["p_top"] for r in rows) == pytest.approx(5.0)
+    assert rows[0]["official_rank"] == 1 and rows[0]["name"]
+    printed = json.loads(cli_invoker(db_url, monkeypatch)("stability", "--draws", "20", "--top", "5", "--seed", "3",
+                                                         "--format", "json").output)
+    assert [(r["code"], r["p_top"]) for r in printed] == [(r["code"], r["p_top"]) for r in rows]
