@@ -28,16 +28,7 @@ def whatif(obj, settings: tuple[str, ...], show_factors: bool, fmt: str) -> None
         for factor in ADJUSTABLE:
             click.echo(f"{factor.name}\t{BY_NAME[factor.name].value}\t{factor.low:g}-{factor.high:g}\t{factor.why}")
         return
-    rows = compare(obj.engine(), check_overrides(_pairs(settings)))
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["code"],
-                            delimiter="," if fmt == "csv" else "\t")
-    writer.writeheader()
-    writer.writerows(rows)
-    click.echo(out.getvalue(), nl=False)
+    _emit(compare(obj.engine(), check_overrides(_pairs(settings))), fmt)
 
 
 @click.command("stability")
@@ -51,7 +42,11 @@ def stability(obj, draws: int, top: int, seed: int, fmt: str) -> None:
     defaulted values, results below detection and estimated quantities vary. Nothing is stored."""
     from gis.whatif import stability as run
 
-    rows = run(obj.engine(), draws=draws, top=top, seed=seed)
+    _emit(run(obj.engine(), draws=draws, top=top, seed=seed), fmt)
+
+
+def _emit(rows: list[dict], fmt: str) -> None:
+    """Rows as JSON, CSV or tab-separated lines (the table format)."""
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
