@@ -256,15 +256,17 @@ def site_add(obj: Context, fields: tuple[str, ...], at: str | None, within: floa
     name stop the add (exit 1) unless --new-site or --related-to says what they are."""
     from gis.field_entry import possible_duplicates
     from gis.services import Register
+    from sites.records import validate_site
 
     data = _pairs(fields)
     if at:
         data.update(zip(("lat", "lon"), _parse_at(at)))
     if related_to:
         data["location_note"] = f"Possibly related to {related_to} (noted at entry by {obj.user})"
-    elif not new_site and data.get("lat") and data.get("lon"):
-        _stop_on_duplicates(possible_duplicates(obj.engine(), float(str(data["lat"]).replace(",", ".")),
-                                                float(str(data["lon"]).replace(",", ".")), _name(data), within_m=within))
+    elif not new_site:
+        cleaned = validate_site(data)  # the register's own checks first: a bad lat is refused with its message
+        _stop_on_duplicates(possible_duplicates(obj.engine(), cleaned["lat"], cleaned["lon"], _name(cleaned),
+                                                within_m=within))
     stored = Register(obj.engine()).create_site(obj.actor(), data)
     click.echo(f"added {stored['code']} (version {stored['version']})")
 

@@ -59,3 +59,8 @@ def test_samples_are_added_as_the_lab_wrote_them_and_listed(run):
     listed = json.loads(run("sample", "list", "KZ-PAV-0001", "--json").output)
     assert sum(1 for r in listed if r["contaminant"] == "hg" and r["value"] in (4.2, 0.01)) == 2
     assert run("sample", "list", "KZ-XXX-9999").exit_code == 1
+
+
+def test_a_non_numeric_latitude_is_refused_with_its_message(run):
+    refused = run("site", "add", *SITE, "lat=north", "lon=66.75")
+    assert refused.exit_code == 1 and "lat: expected" in refused.output and "north" in refused.output
