@@ -35,9 +35,10 @@ st.dataframe(shown[["rank", "code", "name", "region", "priority_class", "total",
 ranking_parts.downloads(shown)
 
 if not shown.empty:
-    code = st.selectbox("Site", shown["code"], key="r-site",
-                        format_func=lambda c: f"{c} · {shown.set_index('code').at[c, 'name']}")
-    ranking_parts.site_view(engine, shown.set_index("code").loc[code])
+    by_code = shown.set_index("code")
+    names = by_code["name"].to_dict()  # once: format_func runs for every option
+    code = st.selectbox("Site", shown["code"], key="r-site", format_func=lambda c: f"{c} · {names[c]}")
+    ranking_parts.site_view(engine, by_code.loc[code])
 
 st.header("What-if")
 st.caption("Vary the method's adjustable factors within their documented bounds; the official ranking is unchanged.")

@@ -30,9 +30,10 @@ def downloads(shown: pd.DataFrame) -> None:
     """The filtered ranking as CSV and as a formatted workbook carrying the method version and date."""
     rows = shown.drop(columns=["rank"]).to_dict("records")
     left, right = st.columns(2)
-    left.download_button("Download CSV", ranking_output.render(rows, "csv"), file_name="ranking.csv",
+    # Callables: the files are built when a button is clicked, not on every rerun of the page.
+    left.download_button("Download CSV", lambda: ranking_output.render(rows, "csv"), file_name="ranking.csv",
                          mime="text/csv", key="r-csv")
-    right.download_button("Download XLSX", ranking_output.render_xlsx(rows), file_name="ranking.xlsx",
+    right.download_button("Download XLSX", lambda: ranking_output.render_xlsx(rows), file_name="ranking.xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="r-xlsx")
 
 
