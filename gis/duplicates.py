@@ -35,7 +35,7 @@ WITH p AS (
     FROM unnest(CAST(:lats AS float8[]), CAST(:lons AS float8[]), CAST(:names AS text[]),
                 CAST(:exclude_codes AS text[])) WITH ORDINALITY AS u(lat, lon, name, exclude_code, i)
 ), scored AS (
-    SELECT p.i, s.code, coalesce(s.name_en, s.name_ru, s.name_kk) AS name,
+    SELECT p.i, s.code, coalesce(s.name_en, s.name_ru, s.name_kk) AS name, ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon,
            ST_Distance(geography(s.geom), p.g) AS distance_m,
            ST_DWithin(geography(s.geom), p.g, :within_m) AS near,
            word_similarity(p.name, {NAMES}) AS name_similarity
@@ -54,7 +54,7 @@ WITH p AS (
     WHERE near OR (name_similarity >= :min_similarity
                    AND (distance_m <= :name_within_m OR name_similarity >= :same_name))
 )
-SELECT i, code, name, distance_m, near, name_similarity FROM kept WHERE rank <= :limit ORDER BY i, rank
+SELECT i, code, name, lat, lon, distance_m, near, name_similarity FROM kept WHERE rank <= :limit ORDER BY i, rank
 """)
 
 
@@ -83,7 +83,7 @@ def find_duplicates(conn: Connection, lat: float, lon: float, name: str | None, 
     Returns
     -------
     list of dict
-        ``code``, ``name`` (first of English, Russian, Kazakh), ``distance_m``, ``name_similarity`` (``None``
+        ``code``, ``name`` (first of English, Russian, Kazakh), ``lat``, ``lon``, ``distance_m``, ``name_similarity`` (``None``
         without a name) and ``reason`` such as ``"312 m away"`` or ``"similar name (0.62)"``: sites within the
         distance first, nearest first, then sites found by name only, most similar first.
 
@@ -166,7 +166,8 @@ def _result(row, min_similarity: float) -> dict:
     reasons = [_distance_text(row["distance_m"])] if row["near"] else []
     if similarity is not None and row["name_similarity"] >= min_similarity:
         reasons.append(f"similar name ({similarity:.2f})")
-    return {"code": row["code"], "name": row["name"], "distance_m": round(float(row["distance_m"]), 1),
+    return {"code": row["code"], "name": row["name"], "lat": row["lat"], "lon": row["lon"],
+            "distance_m": round(float(row["distance_m"]), 1),
             "name_similarity": similarity, "reason": ", ".join(reasons)}
 
 

@@ -47,11 +47,7 @@ def possible_duplicates(engine: Engine, lat: float, lon: float, name: str | None
     from gis.duplicates import find_duplicates
 
     with engine.connect() as conn:
-        found = find_duplicates(conn, lat, lon, name, within_m=within_m, exclude_code=exclude_code)
-        where = {r.code: (r.lat, r.lon) for r in conn.execute(
-            select(t.site.c.code, func.ST_Y(t.site.c.geom).label("lat"), func.ST_X(t.site.c.geom).label("lon"))
-            .where(t.site.c.code.in_([d["code"] for d in found])))}
-    return [dict(d, lat=where[d["code"]][0], lon=where[d["code"]][1]) for d in found]
+        return find_duplicates(conn, lat, lon, name, within_m=within_m, exclude_code=exclude_code)
 
 
 def samples_of(engine: Engine, code: str) -> list[dict[str, Any]]:
