@@ -83,7 +83,8 @@ def find_duplicates(conn: Connection, lat: float, lon: float, name: str | None, 
     Returns
     -------
     list of dict
-        ``code``, ``name`` (first of English, Russian, Kazakh), ``lat``, ``lon``, ``distance_m``, ``name_similarity`` (``None``
+        ``code``, ``name`` (first of English, Russian, Kazakh), ``lat``, ``lon``, ``distance_m``,
+        ``name_similarity`` (``None``
         without a name) and ``reason`` such as ``"312 m away"`` or ``"similar name (0.62)"``: sites within the
         distance first, nearest first, then sites found by name only, most similar first.
 
