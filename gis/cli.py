@@ -11,6 +11,7 @@ import click
 from gis.cli_field import sample
 from gis.cli_whatif import stability, whatif
 from gis.cli_inspections import register as register_inspections
+from gis.cli_backup import register as register_backup
 from gis.cli_import import import_command
 from gis.cli_layers import layers
 from gis.cli_odk import odk
@@ -72,6 +73,7 @@ main.add_command(layers)
 main.add_command(import_command)
 main.add_command(odk)
 register_inspections(main)
+register_backup(main)
 main.add_command(sample)
 main.add_command(whatif)
 main.add_command(stability)
