@@ -11,6 +11,7 @@ import shapely
 from shapely.geometry import MultiPolygon, shape
 
 from gis.assets import VENDOR_URL
+from gis.site_layer import CLUSTER_FROM, ReceptorLayer, SiteLayer
 
 CLASS_COLOURS = {"1": "#b2182b", "2": "#ef8a62", "3": "#fddbc7", "N": "#67a9cf", "I": "#8c6bb1", None: "#808080"}
 CLASS_LABELS = {"1": "Class 1 (highest)", "2": "Class 2", "3": "Class 3", "N": "N (not a priority)",
@@ -29,30 +30,20 @@ def escape(value: Any) -> str:
     return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
 
 
-def site_popup(site: dict[str, Any]) -> str:
-    rows = [
-        ("Code", site.get("code")), ("Name", site.get("name")), ("Region", site.get("region")),
-        ("Contaminants", site.get("contaminants")), ("Stage", _label(site.get("workflow_stage"))),
-        ("Priority", CLASS_LABELS.get(site.get("priority_class"), site.get("priority_class"))),
-        ("Location", site.get("location_precision")),
-    ]
-    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v or '—')}</td></tr>" for k, v in rows)
-    return f'<table class="site-popup">{body}</table>'
-
-
 def site_map(sites: Iterable[dict[str, Any]], receptors: dict[str, list[dict[str, Any]]] | None = None,
-             *, vendor_url: str = VENDOR_URL, osm_basemap: bool = False) -> folium.Map:
+             *, vendor_url: str = VENDOR_URL, osm_basemap: bool = False,
+             cluster_from: int = CLUSTER_FROM) -> folium.Map:
     """Build the register map: sites coloured by priority class, receptor layers switchable.
 
-    ``vendor_url`` is where Leaflet and jQuery are served from, so the map needs no internet.
+    ``vendor_url`` is where Leaflet and jQuery are served from, so the map needs no internet; from
+    ``cluster_from`` sites on, markers are grouped into clusters (gis/site_layer.py).
     """
     fmap = _base_map(KAZAKHSTAN_CENTRE, 5, vendor_url, osm_basemap)
-    layer = folium.FeatureGroup(name="Sites", show=True).add_to(fmap)
-    for site in sites:
-        _site_marker(site).add_to(layer)
+    SiteLayer(sites, CLASS_COLOURS, CLASS_LABELS, vendor_url=vendor_url, cluster_from=cluster_from).add_to(fmap)
     for name, points in (receptors or {}).items():
-        _receptor_layer(name, points).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+        ReceptorLayer(escape(name), points).add_to(fmap)
+    if receptors:
+        folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
 
@@ -117,35 +108,6 @@ def inside_point(footprint: dict) -> tuple[float, float]:
     """A point inside a footprint (GeoJSON), for a site placed by drawing its outline only."""
     point = shape(footprint).representative_point()
     return round(point.y, 6), round(point.x, 6)
-
-
-def _site_marker(site: dict[str, Any]) -> folium.CircleMarker:
-    colour = CLASS_COLOURS.get(site.get("priority_class"), CLASS_COLOURS[None])
-    return folium.CircleMarker(
-        location=(site["lat"], site["lon"]), radius=8, color="#222222", weight=1, fill=True,
-        fill_color=colour, fill_opacity=0.9, popup=folium.Popup(site_popup(site), max_width=360),
-        tooltip=folium.Tooltip(escape(site.get("code")) + " " + escape(site.get("name"))),
-        class_name=f"site-marker site-{_css_safe(site.get('code'))}",
-    )
-
-
-def _receptor_layer(name: str, points: list[dict[str, Any]]) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=escape(name), show=False)
-    for point in points:
-        label = escape(point.get("name"))
-        if point.get("population") is not None:
-            label += f" ({int(point['population']):,} people)"
-        folium.CircleMarker(location=(point["lat"], point["lon"]), radius=3, color="#1f4e79", weight=1,
-                            fill=True, fill_opacity=0.6, tooltip=label, class_name="receptor-marker").add_to(group)
-    return group
-
-
-def _css_safe(value: Any) -> str:
-    return "".join(ch if ch.isalnum() or ch == "-" else "_" for ch in str(value))
-
-
-def _label(value: str | None) -> str | None:
-    return value.replace("_", " ") if value else value
 
 
 def legend_items() -> list[tuple[str, str]]:

@@ -11,8 +11,11 @@ from gis import tables as t
 MAX_MAP_SITES = 200_000
 
 
-def map_sites(engine: Engine) -> list[dict[str, Any]]:
-    """Live sites for the map: code, names, stage, class, location and contaminant names."""
+def map_sites(engine: Engine, regions: list[str] | None = None) -> list[dict[str, Any]]:
+    """Live sites for the map: code, names, stage, class, location and contaminant names.
+
+    ``regions`` (KATO codes) keeps only those regions' sites; None or empty means the whole register.
+    """
     view = t.sites_view
     names = (
         select(func.string_agg(func.distinct(t.contaminant.c.name_en), ", "))
@@ -25,6 +28,30 @@ def map_sites(engine: Engine) -> list[dict[str, Any]]:
         view.c.location_precision, func.ST_Y(view.c.geom).label("lat"), func.ST_X(view.c.geom).label("lon"),
         names.label("contaminants"),
     ).order_by(view.c.code).limit(MAX_MAP_SITES)
+    if regions:
+        query = query.where(view.c.region_kato.in_(regions))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def register_version(engine: Engine) -> tuple[int, int]:
+    """(last audit row, last score row): changes whenever a site, its findings or its scores change.
+
+    Every edit writes an audit row in the same transaction and every scoring run adds score rows, so a page may
+    keep what it read for as long as this pair stays the same. Both are primary-key lookups.
+    """
+    with engine.connect() as conn:
+        audit = conn.execute(select(func.max(t.audit.c.id))).scalar() or 0
+        score = conn.execute(select(func.max(t.score.c.id))).scalar() or 0
+    return int(audit), int(score)
+
+
+def region_counts(engine: Engine) -> list[dict[str, Any]]:
+    """Regions that hold live sites, with their KATO code, English name and number of sites, by name."""
+    view = t.sites_view
+    query = (select(view.c.region_kato.label("kato"), func.min(view.c.region).label("name"),
+                    func.count().label("sites"))
+             .group_by(view.c.region_kato).order_by(func.min(view.c.region)))
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
 

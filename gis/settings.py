@@ -25,12 +25,15 @@ class Settings:
         Port the Streamlit app listens on.
     files_root : Path or None
         Where attachments are stored (``SITES_FILES_DIR``); None means ``home/.local/files``.
+    map_cluster_from : int
+        From how many sites the map groups markers into clusters (``SITES_MAP_CLUSTER_FROM``).
     """
 
     home: Path
     database_url: str | None
     app_port: int
     files_root: Path | None = None
+    map_cluster_from: int = 2000
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -38,7 +41,8 @@ class Settings:
         home = Path(env.get("SITES_HOME") or PROJECT_ROOT).resolve()
         files = env.get("SITES_FILES_DIR")
         return cls(home=home, database_url=env.get("DATABASE_URL") or None, app_port=_port(env.get("PORT", "8501")),
-                   files_root=Path(files).resolve() if files else None)
+                   files_root=Path(files).resolve() if files else None,
+                   map_cluster_from=_count("SITES_MAP_CLUSTER_FROM", env.get("SITES_MAP_CLUSTER_FROM", "2000")))
 
     @property
     def cluster_dir(self) -> Path:
@@ -57,4 +61,10 @@ class Settings:
 def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise InvalidInput("PORT", text, "a TCP port number between 1 and 65535")
+    return int(text)
+
+
+def _count(name: str, text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInput(name, text, "a whole number of sites, 1 or more")
     return int(text)

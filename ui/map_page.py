@@ -10,15 +10,21 @@ engine = resources.engine()
 st.title("Legacy pollution sites of Kazakhstan")
 
 osm = st.sidebar.toggle("OpenStreetMap background (needs internet)", value=False)
-sites = queries.map_sites(engine)
+regions = queries.region_counts(engine)
+labels = {r["kato"]: f"{r['name'] or r['kato']} ({r['sites']:,})" for r in regions}
+chosen = st.sidebar.multiselect("Regions", list(labels), format_func=labels.get, key="map-regions",
+                                help="Leave empty for the whole country. Classes are filtered inside the map.")
+sites = resources.map_sites(chosen)
 points, layer = queries.receptor_points(engine, "settlement")
 total = layer.get("feature_count", 0)
 shown = f"{len(points):,}" if len(points) >= total else f"{len(points):,} largest of {total:,}"
 layers = {f"Settlements ({shown})": points} if points else {}
-st.caption(f"{len(sites)} sites in the register. Click a marker for its details; switch layers at the top right.")
+register_total = sum(r["sites"] for r in regions)
+where = f"{len(sites):,} of {register_total:,} sites shown" if chosen else f"{len(sites):,} sites in the register"
+st.caption(f"{where}. Click a marker for its details, a cluster to zoom in; tick classes at the bottom left.")
 
-st_folium(maps.site_map(sites, layers, osm_basemap=osm), height=620, use_container_width=True,
-          returned_objects=[], key="register-map")
+fmap = maps.site_map(sites, layers, osm_basemap=osm, cluster_from=resources.settings().map_cluster_from)
+st_folium(fmap, height=620, use_container_width=True, returned_objects=[], key="register-map")
 
 legend = " ".join(
     f'<span style="display:inline-block;width:12px;height:12px;border-radius:6px;background:{colour};'

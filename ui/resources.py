@@ -44,6 +44,22 @@ def actor():
     return register().actor(labels[chosen])
 
 
+def map_sites(regions: list[str]) -> list[dict]:
+    """The map's sites, read again only when the register has changed since the last read (shared, not copied)."""
+    from gis import queries
+
+    return _map_sites(queries.register_version(engine()), tuple(sorted(regions)))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _map_sites(version: tuple[int, int], regions: tuple[str, ...]) -> list[dict]:
+    # cache_resource hands every session the same list (at 100,000 sites a copy per rerun costs seconds);
+    # ``version`` is part of the key, so any change to the register reads the sites again.
+    from gis import queries
+
+    return queries.map_sites(engine(), list(regions))
+
+
 @st.cache_data
 def xlsform() -> bytes:
     """The field form as XLSX bytes, built once per app process from the schema and the catalogue."""

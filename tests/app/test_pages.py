@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from sites.regions import parse_region
 from tests.conftest import ROOT, demo_site_count
 
 
@@ -27,7 +29,8 @@ def test_map_page_embeds_every_site(app):
     maps = [c for c in app.get("component_instance") if "script" in c.proto.json_args]
     assert maps, "the map component is missing"
     script = json.loads(maps[0].proto.json_args)["script"]
-    assert script.count("site-marker") == demo_site_count()
+    data = json.loads(re.search(r"var data = (\{.*?\});\n", script).group(1))
+    assert len(data["rows"]) == demo_site_count()
     assert "Settlements: GeoNames cities500" in app.caption[-1].value and "CC BY 4.0" in app.caption[-1].value
 
 
@@ -45,3 +48,16 @@ def test_about_page_credits_loaded_layers(app):
     app.switch_page("ui/about_page.py").run()
     assert not app.exception
     assert "GeoNames" in str(app.table[0].value)
+
+
+def test_the_map_can_be_narrowed_to_regions(app):
+    assert any("Pavlodar" in option for option in app.multiselect(key="map-regions").options)
+    app.multiselect(key="map-regions").select(parse_region("KZ-PAV")).run()
+    assert not app.exception
+    caption = app.caption[0].value
+    shown, total = (int(n.replace(",", "")) for n in caption.split(" sites shown")[0].split(" of "))
+    assert 0 < shown < total == demo_site_count()
+    maps = [c for c in app.get("component_instance") if "script" in c.proto.json_args]
+    script = json.loads(maps[0].proto.json_args)["script"]
+    data = json.loads(re.search(r"var data = (\{.*?\});\n", script).group(1))
+    assert len(data["rows"]) == shown

@@ -30,8 +30,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_server(demo_url, tmp_path_factory):
-    """Serve app.py on a free port against the demo database plus one hostile site name."""
+def app_server(demo_url, tmp_path_factory, request):
+    """Serve app.py on a free port against the demo database plus one hostile site name.
+
+    A test module may set ``APP_ENV`` (a dict) to serve the app with extra settings from the environment.
+    """
     engine = make_engine(demo_url)
     register = Register(engine)
     register.create_site(register.actor(), {
@@ -42,7 +45,8 @@ def app_server(demo_url, tmp_path_factory):
     engine.dispose()
     port = free_port()
     # Photos the tests upload go to a temporary folder, not the checkout's .local/files.
-    env = dict(os.environ, DATABASE_URL=demo_url, SITES_FILES_DIR=str(tmp_path_factory.mktemp("files")))
+    env = dict(os.environ, DATABASE_URL=demo_url, SITES_FILES_DIR=str(tmp_path_factory.mktemp("files")),
+               **getattr(request.module, "APP_ENV", {}))
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false"],
