@@ -15,6 +15,7 @@ from gis.cli_backup import register as register_backup
 from gis.cli_import import import_command
 from gis.cli_layers import layers
 from gis.cli_odk import odk
+from gis.cli_printmap import PRINT_FORMATS, map_options, print_sheet, refuse_map_options
 from gis.cli_programme import programme
 from gis.cluster import Cluster, database_url
 from gis.settings import Settings
@@ -162,11 +163,16 @@ def demo(obj: Context) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv", *PRINT_FORMATS]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@map_options
 @click.pass_obj
-def export(obj: Context, fmt: str, output: Path) -> None:
-    """Export the live sites with their latest scores."""
+def export(obj: Context, fmt: str, output: Path, **options) -> None:
+    """Export the live sites with their latest scores, or print them on a map (png at 300 dpi, vector pdf)."""
+    if fmt in PRINT_FORMATS:
+        click.echo(print_sheet(obj.engine(), fmt, output, options))
+        return
+    refuse_map_options(fmt, options)
     from gis.export import export_sites
 
     count = export_sites(obj.engine(), fmt, output)

@@ -1,0 +1,48 @@
+"""`sites export --format png|pdf`: the print map's options and how the export command hands them on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sites.errors import InvalidInput
+
+PRINT_FORMATS = ("png", "pdf")
+OPTIONS = (
+    click.option("--paper", default=None, metavar="a4|a3", help="Print maps: sheet size (default a4)."),
+    click.option("--orientation", default=None, metavar="portrait|landscape",
+                 help="Print maps: sheet orientation (default landscape)."),
+    click.option("--region", default=None, metavar="KATO_OR_NAME",
+                 help="Print maps: one region's sites (KATO, ISO code such as KZ-PAV, or name)."),
+    click.option("--sites", "codes", default=None, metavar="CODE,CODE", help="Print maps: these sites only."),
+    click.option("--title", default=None, help="Print maps: the sheet's title."),
+    click.option("--lang", default=None, metavar="kk|ru|en",
+                 help="Print maps: language of title, legend and credits (default en)."),
+)
+
+
+def map_options(command):
+    """Add the print map options to a click command."""
+    for option in reversed(OPTIONS):
+        command = option(command)
+    return command
+
+
+def refuse_map_options(fmt: str, options: dict) -> None:
+    """A print map option with a data format would be silently ignored; say so instead."""
+    for name, value in options.items():
+        if value is not None:
+            flag = "--sites" if name == "codes" else f"--{name}"
+            raise InvalidInput(flag, value, f"--format png or pdf for this option (--format is {fmt})")
+
+
+def print_sheet(engine, fmt: str, output: Path, options: dict) -> str:
+    """Print the map and say what was written."""
+    from gis.printmap import print_map  # matplotlib loads only when a map is printed
+
+    given = {name: value for name, value in options.items() if value is not None}
+    printed = print_map(engine, output, fmt=fmt, **given)
+    classes = ", ".join(f"{cls}: {count}" for cls, count in sorted(printed.classes.items()))
+    return (f"wrote {printed.paper.upper()} {printed.orientation} {printed.fmt.upper()} of {len(printed.codes)} "
+            f"sites ({classes or 'none'}) at 1 : {printed.scale:,} to {printed.path}")
