@@ -33,35 +33,45 @@ COLUMNS = ("rank", "code", "class", "total", "people", "benefit", "cost_kzt", "e
 @click.option("--budget", required=True, metavar="TENGE",
               help="Budget in tenge: 5000000000, '5 000 000 000' or 5e9.")
 @click.option("--region", default=None, help="Region KATO or ISO code (KZ-PAV): only its sites compete.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx", "gpkg"]), default="table",
+              show_default=True, help="csv and gpkg list every ranked site with a selected flag; gpkg as points.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of printing (required for xlsx).")
+              help="Write to this file instead of printing (required for xlsx and gpkg).")
 @click.pass_obj
 def programme(obj, budget: str, region: str | None, fmt: str, output: Path | None) -> None:
     """Choose the scored sites that remove the most risk within --budget, compared with funding the ranking
     from the top. Costs are the entered remediation costs, else estimated from waste volume or area; sites with
     neither are left out. Risk reduction = total score / 100 x the person-equivalents the score counts."""
-    from gis.programme import programme as plan, write_xlsx
+    from gis.programme import programme as plan
+    from gis.ranking_output import write_output
     from sites.errors import InvalidInput
     from sites.programme import check_budget
 
     check_budget(budget)  # a bad budget is refused before the database is opened
-    if fmt == "xlsx" and output is None:
-        raise InvalidInput("output", None, "a file to write the workbook to (-o PATH) with --format xlsx")
+    if fmt in BINARY and output is None:
+        raise InvalidInput("output", None, f"a file to write the {BINARY[fmt]} to (-o PATH) with --format {fmt}")
+    engine = obj.engine()
     with _solver_chatter_to_stderr():
-        report = plan(obj.engine(), budget, region=region)
-    if fmt == "xlsx":
-        write_xlsx(report, output)
-        click.echo(f"wrote a programme of {report['totals']['sites']} sites to {output}")
-        return
-    text = json.dumps(report, ensure_ascii=False, indent=2) + "\n" if fmt == "json" else _table(report)
+        report = plan(engine, budget, region=region)
+    data = _render(engine, report, fmt)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(data, nl=False)
         return
-    if not output.parent.is_dir():
-        raise InvalidInput("output", str(output), "a file in an existing folder")
-    output.write_text(text, encoding="utf-8")
+    write_output(data, output)
     click.echo(f"wrote a programme of {report['totals']['sites']} sites to {output}")
+
+
+BINARY = {"xlsx": "workbook", "gpkg": "GeoPackage"}
+
+
+def _render(engine, report: dict, fmt: str) -> str | bytes:
+    from gis import programme as outputs
+
+    if fmt == "json":
+        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    renderers = {"csv": outputs.csv_text, "xlsx": outputs.xlsx_bytes, "table": _table,
+                 "gpkg": lambda r: outputs.gpkg_bytes(engine, r)}
+    return renderers[fmt](report)
 
 
 def _table(report: dict) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-import os
-import tempfile
+import io
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -12,9 +12,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import Engine, select
 
-from gis import tables as t
+from gis import ranking_output, tables as t
+from gis.queries import site_points
+from gis.ranking_output import points_frame, write_output
 from gis.scoring import ranking
-from sites.errors import InvalidInput, SitesError
+from sites.errors import SitesError
 from sites.programme import (
     NO_COST, PROGRAMME_VERSION, SOLVER, Candidate, Cost, Selection, check_budget, choose_greedy, choose_optimal,
     people_protected, risk_reduction, site_cost,
@@ -122,25 +124,72 @@ FORMATS = {"total": "0.00", "people": "#,##0.0", "benefit": "#,##0.00", "cost_kz
 
 
 def write_xlsx(report: Mapping[str, Any], path: Path) -> None:
-    """Write the programme to ``path`` (atomically): a Programme sheet and a Left out sheet.
+    """Write the programme workbook (see ``xlsx_bytes``) to ``path``, atomically."""
+    write_output(xlsx_bytes(report), path)
+
+
+def xlsx_bytes(report: Mapping[str, Any]) -> bytes:
+    """The programme as a workbook: a Programme sheet and a Left out sheet.
 
     The Programme sheet carries what a reader needs to trust it: the budget, the date, the method and version
     of the scores, the benefit's definition, the solver, the sites bought, and the greedy-by-rank comparison.
     """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InvalidInput("output", str(path), "a file in an existing folder")
     book = Workbook()
     _programme_sheet(book.active, report)
     _sites_table(book.create_sheet("Left out"), report["left_out"], 1, extra=(("reason", "Reason"),))
-    handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
-    os.close(handle)
-    try:
-        book.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+EXPORT_COLUMNS = ("rank", "code", "name", "region", "class", "total", "selected", "cost_kzt", "cost_source",
+                  "cost_basis", "people", "risk_reduction", "reason")
+
+
+def export_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every ranked site of the programme in rank order, chosen or not: the rows of the CSV and GeoPackage."""
+    chosen = [dict(record, selected=True, reason=None) for record in report["selected"]]
+    left = [dict(record, selected=False) for record in report["left_out"]]
+    rows = sorted(chosen + left, key=lambda record: record["rank"])
+    return [{**{k: r.get(k) for k in EXPORT_COLUMNS}, "risk_reduction": r["benefit"],
+             "cost_source": _cost_source(r)} for r in rows]
+
+
+def _cost_source(record: Mapping[str, Any]) -> str:
+    if record["cost_kzt"] is None:
+        return "none"
+    return "estimated" if record["cost_estimated"] else "entered"
+
+
+def csv_text(report: Mapping[str, Any]) -> str:
+    """The programme's sites as CSV; each row also names the budget, date and scores used, so that a row read
+    alone still says which programme it belongs to (the workbook has the greedy comparison)."""
+    context = {"budget_kzt": report["budget_kzt"], "date": report["date"], "scores": report["scores"]["method"]}
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS + tuple(context))
+    writer.writeheader()
+    writer.writerows({**row, **context} for row in export_rows(report))
+    return out.getvalue()
+
+
+def gpkg_bytes(engine: Engine, report: Mapping[str, Any]) -> bytes:
+    """The programme's sites as points in a GeoPackage layer ``programme`` (EPSG:4326), the budget, method
+    version, date and greedy totals kept as layer metadata."""
+    frame = points_frame(export_rows(report), site_points(engine))
+    return ranking_output.gpkg_bytes(frame, "programme", dict(_header(report)))
+
+
+def _header(report: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """What a reader of an exported file needs to trust it: budget, date, scores used and both totals."""
+    scores = report["scores"]
+    return [("budget_kzt", report["budget_kzt"]), ("date", report["date"]), ("region", report["region"] or "all"),
+            ("scores", scores["method"]), ("guidelines", scores["guidelines"]),
+            ("programme", _summary(report["totals"])), ("greedy_by_rank", _summary(report["greedy"])),
+            ("solver", report["solver"])]
+
+
+def _summary(totals: Mapping[str, Any]) -> str:
+    return f"{totals['sites']} sites, {totals['cost_kzt']} KZT, risk reduction {totals['benefit']}"
 
 
 def _programme_sheet(sheet, report: Mapping[str, Any]) -> None:

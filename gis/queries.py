@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from gis import tables as t
 
@@ -91,13 +91,37 @@ def score_history(engine: Engine, code: str) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
+# A site falls under a convention when any of its contaminants does, as the catalogue (data/contaminants.csv)
+# marks them: a Stockholm annex, Minamata (mercury), Rotterdam Annex III, a Basel Y-code.
+CONVENTIONS = ("Stockholm", "Minamata", "Rotterdam", "Basel")
+
+
+def _convention_rules() -> tuple:
+    c = t.contaminant.c
+    return (c.stockholm_annex.isnot(None), c.minamata, c.rotterdam_annex3, c.basel_y.isnot(None))
+
+
 def site_attributes(engine: Engine) -> list[dict[str, Any]]:
-    """What planners filter the ranking by, per live site: stage, activity, district and contaminant codes."""
-    codes = (
-        select(func.string_agg(func.distinct(t.site_contaminant.c.contaminant), ","))
-        .where(t.site_contaminant.c.site_id == t.site.c.id).scalar_subquery()
-    )
+    """What planners filter the ranking by, per live site: stage, activity, district (KATO and, where loaded
+    boundaries name it, its name), contaminant codes and the conventions they fall under (comma-separated)."""
+    sc = t.site_contaminant
+    codes = (select(func.string_agg(func.distinct(sc.c.contaminant), ","))
+             .where(sc.c.site_id == t.site.c.id).scalar_subquery())
+    flags = [case((func.bool_or(rule), name)) for name, rule in zip(CONVENTIONS, _convention_rules())]
+    conventions = (select(func.concat_ws(",", *flags)).select_from(sc.join(t.contaminant))
+                   .where(sc.c.site_id == t.site.c.id).scalar_subquery())
+    b = t.boundary.c
+    district = (select(func.coalesce(b.name_en, b.name_ru, b.name_kk))
+                .where(b.level == "district", b.kato == t.site.c.district_kato).limit(1).scalar_subquery())
     query = select(t.site.c.code, t.site.c.stage, t.site.c.activity, t.site.c.district_kato,
-                   codes.label("contaminant_codes")).where(~t.site.c.archived)
+                   district.label("district"), codes.label("contaminant_codes"),
+                   conventions.label("conventions")).where(~t.site.c.archived)
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def site_points(engine: Engine) -> dict[str, tuple[float, float]]:
+    """Longitude and latitude of every live site by code, to export rankings and programmes as points."""
+    query = select(t.site.c.code, func.ST_X(t.site.c.geom), func.ST_Y(t.site.c.geom)).where(~t.site.c.archived)
+    with engine.connect() as conn:
+        return {code: (lon, lat) for code, lon, lat in conn.execute(query)}

@@ -1,4 +1,5 @@
-"""Rankings rendered for people and programs: an aligned table, CSV, JSON or a formatted XLSX workbook."""
+"""Rankings rendered for people and programs: an aligned table, CSV, JSON, a formatted XLSX workbook, or points in a
+GeoPackage; and the one atomic writer the CLI uses for them."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
 
+import geopandas as gpd
+import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from sites.errors import InvalidInput
 
 COLUMNS = ("rank", "code", "class", "total", "hazard", "exposure", "confidence", "region", "name")
 
@@ -77,3 +86,40 @@ def render_xlsx(rows: list[dict], *, title: str = "Ranking of legacy pollution s
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def points_frame(rows: list[dict[str, Any]], points: Mapping[str, tuple[float, float]]) -> gpd.GeoDataFrame:
+    """``rows`` as points at their sites (``points``: code to longitude and latitude), in EPSG:4326.
+
+    A row whose site has no point (archived since it was scored) is refused: a layer must not drop sites silently.
+    """
+    missing = [row["code"] for row in rows if row["code"] not in points]
+    if missing:
+        raise InvalidInput("site", ", ".join(missing[:5]), "a live site with a location for every row exported")
+    frame = pd.DataFrame(rows)
+    xy = [points[row["code"]] for row in rows]
+    geometry = gpd.points_from_xy([x for x, _ in xy], [y for _, y in xy])
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+def gpkg_bytes(frame: gpd.GeoDataFrame, layer: str, metadata: Mapping[str, Any]) -> bytes:
+    """One point layer in a GeoPackage, as bytes; ``metadata`` (method version, date...) is kept on the layer,
+    where QGIS shows it and ``pyogrio.read_info`` reads it."""
+    out = io.BytesIO()
+    frame.to_file(out, driver="GPKG", layer=layer, layer_metadata={k: str(v) for k, v in metadata.items()})
+    return out.getvalue()
+
+
+def write_output(data: bytes | str, path: Path) -> None:
+    """Write an export atomically: a reader never sees half a file, and a failed write leaves the old one."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InvalidInput("output", str(path), "a file in an existing folder")
+    handle, temporary = tempfile.mkstemp(suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)

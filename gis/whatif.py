@@ -1,14 +1,21 @@
-"""What-if rankings: every live site rescored in memory under a scenario, beside the official ranking."""
+"""What-if rankings: every live site rescored in memory under a scenario, beside the official ranking, and exported."""
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any, Mapping
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy import Engine
 
+from gis import ranking_output
 from gis.field_entry import active_guidelines
+from gis.queries import site_points
 from gis.scoring import gather, ranking
 from sites.scoring.method import score_site
+from sites.scoring.tables import BY_NAME
 from sites.scoring.whatif import rank_order, scenario
 
 
@@ -51,3 +58,41 @@ def stability(engine: Engine, *, draws: int = 200, top: int = 10, seed: int = 1)
         inputs = list(gather(conn, None, guidelines).values())
     rows = rank_stability(inputs, guidelines, draws=draws, top=top, seed=seed)
     return [dict(row, name=names.get(row["code"])) for row in rows]
+
+
+def gpkg_bytes(engine: Engine, rows: list[dict[str, Any]], saved: Mapping[str, Any]) -> bytes:
+    """The comparison as points in a GeoPackage layer ``whatif`` (EPSG:4326); the saved scenario (name, method
+    version, date, values) is kept as layer metadata."""
+    frame = ranking_output.points_frame(rows, site_points(engine))
+    metadata = {**saved, "overrides": json.dumps(saved["overrides"]), "official_scores": "unchanged"}
+    return ranking_output.gpkg_bytes(frame, "whatif", metadata)
+
+
+def xlsx_bytes(rows: list[dict[str, Any]], saved: Mapping[str, Any]) -> bytes:
+    """The comparison as a workbook: the scenario's name, method version, date and each changed factor beside its
+    declared value above the table, so the sheet says what was assumed."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Scenario"
+    sheet.append([f"What-if scenario: {saved['name']}"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for label, value in (("Method", saved["method"]), ("Date", saved["date"]),
+                         ("Official scores", "unchanged: this scenario was computed in memory")):
+        sheet.append([label, value])
+    _bold_row(sheet, ["Factor", "Declared", "Scenario"])
+    for name, value in saved["overrides"].items():
+        sheet.append([name, BY_NAME[name].value, value])
+    sheet.append([])
+    columns = list(rows[0]) if rows else ["code"]
+    _bold_row(sheet, columns)
+    for row in rows:
+        sheet.append([row[c] for c in columns])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _bold_row(sheet, values: list) -> None:
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)

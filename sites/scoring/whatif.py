@@ -6,6 +6,7 @@ concurrent app sessions do not see each other's), and its scores are never store
 
 from __future__ import annotations
 
+import json
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,3 +78,56 @@ def scenario(overrides: Mapping[str, Any]) -> Iterator[dict[str, float]]:
 def rank_order(rows: list[dict]) -> list[dict]:
     """Rows in ranking order: scored classes by total, highest first, then class I; ties by code."""
     return sorted(rows, key=lambda r: (r["class"] == "I", -r["total"], r["code"]))
+
+
+MAX_SCENARIO_BYTES = 100_000  # a saved scenario is a few hundred bytes; anything this large is not one
+
+
+def method_label() -> str:
+    """The method and version a scenario's values are bounded for, as saved files write it."""
+    return f"{tables.METHOD_NAME} {tables.METHOD_VERSION}"
+
+
+def scenario_file(name: str, overrides: Mapping[str, Any], date: str) -> dict[str, Any]:
+    """A scenario as it is saved and shared: name, method and version, date and the changed values."""
+    return {"name": name, "method": method_label(), "date": date, "overrides": check_overrides(overrides)}
+
+
+def read_scenario(data: str | bytes) -> tuple[str, dict[str, float]]:
+    """The name and checked values of a saved scenario (JSON text or bytes).
+
+    A file that is not a scenario, was saved for another method version, or holds a value outside its factor's
+    documented bounds is refused with InvalidInput saying what was expected and what the file holds.
+    """
+    document = _json_object(data)
+    method = document.get("method")
+    if method != method_label():
+        raise InvalidInput("scenario method", method,
+                           f"{method_label()}, the method version whose factors and bounds this register uses")
+    name = document.get("name", "scenario")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("scenario name", name, "a non-empty text")
+    overrides = document.get("overrides")
+    if not isinstance(overrides, dict):
+        raise InvalidInput("scenario overrides", overrides, "an object of factor names and numbers")
+    for factor, value in overrides.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInput(f"scenario {factor}", value, "a number")
+    return name.strip(), check_overrides(overrides)
+
+
+def _json_object(data: str | bytes) -> dict[str, Any]:
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise InvalidInput("scenario file", f"{len(data):,} bytes", f"at most {MAX_SCENARIO_BYTES:,} bytes")
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        document = json.loads(text)
+    except UnicodeDecodeError:
+        raise InvalidInput("scenario file", "bytes that are not UTF-8 text", "a JSON scenario file") from None
+    except json.JSONDecodeError as error:
+        raise InvalidInput("scenario file", f"not JSON ({error.msg}, line {error.lineno})",
+                           "a JSON scenario file as the ranking page or `sites whatif` saves it") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("scenario file", type(document).__name__,
+                           "a JSON object with name, method, date and overrides")
+    return document

@@ -148,3 +148,49 @@ def test_an_unscored_register_is_refused(engine):
     with pytest.raises(SitesError, match="no scored sites"):
         programme(engine, 1e9)
 
+
+
+def test_csv_lists_every_ranked_site_with_its_selected_flag_and_cost_source(run, planned):
+    import csv
+    import io
+
+    result = run("programme", "--budget", "2e10", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert len(rows) == 31 and [r["rank"] for r in rows] == [str(i) for i in range(1, 32)]
+    chosen = [r["code"] for r in rows if r["selected"] == "True"]
+    assert chosen == [s["code"] for s in planned["selected"]]
+    by_code = {r["code"]: r for r in rows}
+    assert (by_code["KZ-SHY-0001"]["cost_source"], by_code["KZ-VOS-0003"]["cost_source"]) == ("entered", "estimated")
+    assert by_code["KZ-ULT-0001"]["cost_source"] == "none" and by_code["KZ-ULT-0001"]["reason"] == NO_COST
+    assert {r["scores"] for r in rows} == {"kz-screening 1.0.0"} and rows[0]["budget_kzt"] == "20000000000"
+
+
+def test_gpkg_holds_the_programme_as_points_with_its_budget_and_method(run, planned, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+
+    path = tmp_path / "programme.gpkg"
+    result = run("programme", "--budget", "2e10", "--format", "gpkg", "-o", str(path))
+    assert result.exit_code == 0 and "wrote a programme of 4 sites" in result.output
+    assert [list(layer) for layer in pyogrio.list_layers(path)] == [["programme", "Point"]]
+    layer = gpd.read_file(path, layer="programme")
+    assert layer.crs.to_epsg() == 4326 and len(layer) == 31
+    assert {"code", "name", "rank", "class", "total", "selected", "cost_kzt", "cost_source", "risk_reduction",
+            "reason"} <= set(layer.columns)
+    assert list(layer.loc[layer["selected"], "code"]) == [s["code"] for s in planned["selected"]]
+    assert layer.loc[layer["selected"], "cost_kzt"].sum() == planned["totals"]["cost_kzt"]
+    pavlodar = layer.set_index("code").loc["KZ-PAV-0001"]
+    assert (round(pavlodar.geometry.x, 5), round(pavlodar.geometry.y, 5)) == (76.96881, 52.27601)
+    metadata = pyogrio.read_info(path, layer="programme")["layer_metadata"]
+    assert metadata["scores"] == "kz-screening 1.0.0" and metadata["budget_kzt"] == "20000000000"
+    assert metadata["greedy_by_rank"].startswith("2 sites, 20000000000 KZT")
+
+
+def test_gpkg_needs_an_output_file_in_an_existing_folder(run, tmp_path):
+    result = run("programme", "--budget", "2e10", "--format", "gpkg")
+    assert result.exit_code == 1 and "output: expected a file to write the GeoPackage to (-o PATH)" in result.output
+    missing = tmp_path / "no such folder" / "p.gpkg"
+    result = run("programme", "--budget", "2e10", "--format", "gpkg", "-o", str(missing))
+    assert result.exit_code == 1 and "output: expected a file in an existing folder" in result.output
+    assert not missing.parent.exists()

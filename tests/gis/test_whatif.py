@@ -77,3 +77,82 @@ def test_stability_on_the_demo_repeats_with_a_seed_and_stores_nothing(engine, sc
     printed = json.loads(cli_invoker(db_url, monkeypatch)("stability", "--draws", "20", "--top", "5", "--seed", "3",
                                                          "--format", "json").output)
     assert [(r["code"], r["p_top"]) for r in printed] == [(r["code"], r["p_top"]) for r in rows]
+
+
+def saved_scenario(folder, **changes):
+    import json
+
+    document = {"name": "few people", "method": "kz-screening 1.0.0", "date": "2025-05-01",
+                "overrides": {"population_scale": 10_000, "default_exceedance": 1.0}}
+    path = folder / "few-people.json"
+    path.write_text(json.dumps({**document, **changes}), encoding="utf-8")
+    return path
+
+
+def test_the_cli_reads_a_saved_scenario_and_set_applies_on_top(engine, scored, db_url, monkeypatch, tmp_path):
+    import json
+
+    from tests.conftest import cli_invoker
+
+    run = cli_invoker(db_url, monkeypatch)
+    path = str(saved_scenario(tmp_path))
+    from_file = json.loads(run("whatif", "--scenario", path, "--format", "json").output)
+    assert from_file == compare(engine, {"population_scale": 10_000, "default_exceedance": 1.0})
+    on_top = json.loads(run("whatif", "--scenario", path, "--set", "default_exceedance=0.5", "--format",
+                            "json").output)
+    assert on_top == compare(engine, {"population_scale": 10_000})
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"method": "kz-screening 0.9.0"}, "Error: scenario method: expected kz-screening 1.0.0, the method version "
+                                       "whose factors and bounds this register uses, received 'kz-screening 0.9.0'"),
+    ({"overrides": {"farmland_bonus": 0.9}}, "Error: farmland_bonus: expected a value from 0 to 0.3"),
+])
+def test_the_cli_refuses_a_scenario_for_another_method_or_out_of_bounds(db_url, monkeypatch, tmp_path, changes,
+                                                                        message):
+    from tests.conftest import cli_invoker
+
+    result = cli_invoker(db_url, monkeypatch)("whatif", "--scenario", str(saved_scenario(tmp_path, **changes)))
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_the_cli_refuses_a_missing_scenario_file(db_url, monkeypatch, tmp_path):
+    from tests.conftest import cli_invoker
+
+    result = cli_invoker(db_url, monkeypatch)("whatif", "--scenario", str(tmp_path / "gone.json"))
+    assert result.exit_code == 1 and "Error: scenario: expected a readable scenario file" in result.output
+    assert "gone.json" in result.output
+
+
+def test_a_scenario_exports_as_points_and_as_a_workbook(engine, scored, db_url, monkeypatch, tmp_path):
+    import geopandas as gpd
+    import openpyxl
+    import pyogrio
+
+    from tests.conftest import cli_invoker
+
+    run = cli_invoker(db_url, monkeypatch)
+    scenario_path, gpkg, xlsx = str(saved_scenario(tmp_path)), tmp_path / "few.gpkg", tmp_path / "few.xlsx"
+    result = run("whatif", "--scenario", scenario_path, "--format", "gpkg", "-o", str(gpkg))
+    assert result.exit_code == 0 and f"wrote the scenario 'few people' ({demo_site_count()} sites)" in result.output
+    layer = gpd.read_file(gpkg, layer="whatif")
+    assert layer.crs.to_epsg() == 4326 and len(layer) == demo_site_count()
+    assert {"code", "name", "official_rank", "official_class", "official_total", "scenario_rank", "scenario_class",
+            "scenario_total", "moved"} <= set(layer.columns)
+    rows = {r["code"]: r for r in compare(engine, {"population_scale": 10_000, "default_exceedance": 1.0})}
+    assert all(rows[code]["moved"] == moved for code, moved in zip(layer["code"], layer["moved"]))
+    assert layer["moved"].abs().sum() > 0
+    metadata = pyogrio.read_info(gpkg, layer="whatif")["layer_metadata"]
+    assert metadata["method"] == "kz-screening 1.0.0" and metadata["name"] == "few people"
+    assert '"population_scale": 10000.0' in metadata["overrides"]
+    assert run("whatif", "--scenario", scenario_path, "--format", "xlsx", "-o", str(xlsx)).exit_code == 0
+    values = [[cell.value for cell in row][:3] for row in openpyxl.load_workbook(xlsx)["Scenario"].iter_rows()]
+    assert values[1][:2] == ["Method", "kz-screening 1.0.0"] and ["population_scale", 100_000, 10_000] in values
+    assert sum(1 for row in values if row[0] in rows) == demo_site_count()
+
+
+def test_binary_formats_need_an_output_file(db_url, monkeypatch):
+    from tests.conftest import cli_invoker
+
+    result = cli_invoker(db_url, monkeypatch)("whatif", "--format", "gpkg")
+    assert result.exit_code == 1 and "output: expected a file to write to (-o PATH) with --format gpkg" in result.output
