@@ -1,29 +1,55 @@
-"""Pieces of the ranking page: the filter, one site's explanation and score history, and the programme."""
+"""Pieces of the ranking page: the filters, one site's explanation and history, what-if, stability, the programme."""
 
 from __future__ import annotations
+
+import datetime as dt
+import json
+import re
 
 import pandas as pd
 import streamlit as st
 
-import datetime as dt
-import json
-
 from gis import programme as programme_service
 from gis import queries, ranking_output, whatif
 from sites.errors import SitesError
-from sites.scoring.tables import BY_NAME, METHOD_NAME, METHOD_VERSION
-from sites.scoring.whatif import ADJUSTABLE
+from sites.scoring.tables import BY_NAME
+from sites.scoring.whatif import ADJUSTABLE, read_scenario, scenario_file
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GPKG = "application/geopackage+sqlite3"
 
 
-def filtered(ranked: pd.DataFrame, chosen: dict[str, list], contaminant: str, confidence: float) -> pd.DataFrame:
-    """Rows matching every chosen value (an empty choice keeps all), the contaminant code and the confidence."""
+def filtered(ranked: pd.DataFrame, chosen: dict[str, list], listed: dict[str, list],
+             confidence: float) -> pd.DataFrame:
+    """Rows matching every chosen value (an empty choice keeps all), sharing an item with each ``listed`` choice
+    (columns holding comma-separated lists: contaminant codes, conventions) and at least the confidence."""
     keep = ranked["confidence"] >= confidence
     for column, values in chosen.items():
         if values:
             keep &= ranked[column].isin(values)
-    if contaminant:
-        keep &= ranked["contaminant_codes"].fillna("").str.split(",").apply(lambda codes: contaminant in codes)
+    for column, values in listed.items():
+        if values:
+            keep &= ranked[column].fillna("").str.split(",").apply(lambda items: not set(values).isdisjoint(items))
     return ranked[keep]
+
+
+def district_choices(ranked: pd.DataFrame, regions: list[str]) -> dict[str, str]:
+    """District KATO codes of the chosen regions' sites (all regions when none is chosen) with their labels, by label.
+
+    ``ranked["district"]`` holds the boundary's name, or the KATO code where no loaded boundary names it; a name two
+    districts share gets its code added. A district chosen before its region was dropped is forgotten here, before
+    the widget is drawn, so that it cannot keep filtering unseen.
+    """
+    rows = ranked[ranked["region"].isin(regions)] if regions else ranked
+    pairs = rows.dropna(subset=["district_kato"]).drop_duplicates("district_kato")
+    labels = dict(zip(pairs["district_kato"], pairs["district"]))
+    names = list(labels.values())
+    choices = {kato: f"{name} ({kato})" if names.count(name) > 1 and name != kato else name
+               for kato, name in labels.items()}
+    chosen = st.session_state.get("r-district", [])
+    if any(kato not in choices for kato in chosen):
+        st.session_state["r-district"] = [kato for kato in chosen if kato in choices]
+    return dict(sorted(choices.items(), key=lambda item: item[1]))
 
 
 def downloads(shown: pd.DataFrame) -> None:
@@ -34,7 +60,7 @@ def downloads(shown: pd.DataFrame) -> None:
     left.download_button("Download CSV", lambda: ranking_output.render(rows, "csv"), file_name="ranking.csv",
                          mime="text/csv", key="r-csv")
     right.download_button("Download XLSX", lambda: ranking_output.render_xlsx(rows), file_name="ranking.xlsx",
-                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="r-xlsx")
+                          mime=XLSX, key="r-xlsx")
 
 
 def site_view(engine, site: pd.Series) -> None:
@@ -55,62 +81,134 @@ def site_view(engine, site: pd.Series) -> None:
 
 
 def programme(engine) -> None:
-    """What a budget buys (MILP), beside funding the ranking from the top."""
+    """What a budget buys (MILP), beside funding the ranking from the top, with the programme's downloads.
+
+    The result is kept for the budget it was planned for, so that a download or another widget's rerun does not
+    lose it; a different budget hides it until it is planned again.
+    """
     budget = st.text_input("Budget, tenge", value="20 000 000 000", key="p-budget",
                            help="Costs are the entered remediation costs, else estimated from waste volume or area.")
-    if not st.button("Plan the programme", key="p-run"):
-        return
+    if st.button("Plan the programme", key="p-run"):
+        st.session_state["p-result"] = _plan(engine, budget)
+    result = st.session_state.get("p-result")
+    if result and result["budget"] == budget:
+        _programme_result(engine, result["report"])
+
+
+def _plan(engine, budget: str) -> dict | None:
     try:
-        result = programme_service.programme(engine, budget)
+        return {"budget": budget, "report": programme_service.programme(engine, budget)}
     except SitesError as error:
         st.error(str(error))
-        return
-    totals, greedy = result["totals"], result["greedy"]
+        return None
+
+
+def _programme_result(engine, report: dict) -> None:
+    totals, greedy = report["totals"], report["greedy"]
     a, b, c = st.columns(3)
     a.metric("sites funded", totals["sites"])
     b.metric("cost, tenge", f"{totals['cost_kzt']:,.0f}")
     c.metric("risk reduction", f"{totals['benefit']:,.0f}",
              delta=f"{totals['benefit'] - greedy['benefit']:+,.0f} vs funding by rank")
-    st.dataframe(pd.DataFrame(result["selected"]), hide_index=True, use_container_width=True)
-    if result["left_out"]:
-        st.caption(f"Left out: {len(result['left_out'])} scored sites (the reason is given for each).")
-        st.dataframe(pd.DataFrame(result["left_out"])[["rank", "code", "class", "total", "cost_kzt", "reason"]],
+    st.caption(f"Greedy by rank (funding the ranking from the top): {greedy['sites']} sites, "
+               f"{greedy['cost_kzt']:,} tenge, risk reduction {greedy['benefit']:,.0f}. "
+               f"Scores {report['scores']['method']}; budget {report['budget_kzt']:,} tenge.")
+    st.dataframe(pd.DataFrame(report["selected"]), hide_index=True, use_container_width=True)
+    if report["left_out"]:
+        st.caption(f"Left out: {len(report['left_out'])} scored sites (the reason is given for each).")
+        st.dataframe(pd.DataFrame(report["left_out"])[["rank", "code", "class", "total", "cost_kzt", "reason"]],
                      hide_index=True, use_container_width=True)
+    left, mid, right = st.columns(3)
+    # Built when clicked; "ignore": a download does not rerun the page.
+    left.download_button("Download the programme (CSV)", lambda: programme_service.csv_text(report),
+                         file_name="programme.csv", mime="text/csv", key="p-csv", on_click="ignore")
+    mid.download_button("Download the programme (XLSX)", lambda: programme_service.xlsx_bytes(report),
+                        file_name="programme.xlsx", mime=XLSX, key="p-xlsx", on_click="ignore")
+    right.download_button("Download the programme (GeoPackage)", lambda: programme_service.gpkg_bytes(engine, report),
+                          file_name="programme.gpkg", mime=GPKG, key="p-gpkg", on_click="ignore")
 
 
 def what_if(engine) -> None:
     """Vary the adjustable factors within their bounds and see the ranking beside the official one.
 
-    The official method and stored scores never change; a scenario can be named and downloaded (JSON to keep and
-    share, CSV of the comparison).
+    The official method and stored scores never change. A scenario can be named, downloaded (JSON to keep and
+    share; the comparison as CSV, XLSX or GeoPackage) and loaded back from its JSON file. The comparison is kept
+    for the values it was computed with, so a download or another widget's rerun does not lose it.
     """
+    st.file_uploader("Load a saved scenario (JSON)", type=["json"], key="w-file", on_change=_load_scenario)
+    message = st.session_state.pop("w-loaded", None)  # shown once, on the run that follows the upload
+    if message:
+        getattr(st, message[0])(message[1])
+    overrides = _factor_inputs()
+    st.session_state.setdefault("w-name", "scenario")
+    name = st.text_input("Scenario name", key="w-name").strip() or "scenario"
+    if st.button("Compute the scenario", key="w-run"):
+        st.session_state["w-result"] = _compare(engine, overrides)
+    result = st.session_state.get("w-result")
+    if result and result["overrides"] == overrides:
+        _scenario_result(engine, result["rows"], scenario_file(name, overrides, dt.date.today().isoformat()))
+
+
+def _declared(name: str) -> float:
+    return float(BY_NAME[name].value)
+
+
+def _factor_inputs() -> dict[str, float]:
+    """One input per adjustable factor; returns the values that differ from the declared ones."""
     overrides = {}
     columns = st.columns(3)
     for i, factor in enumerate(ADJUSTABLE):
-        declared = float(BY_NAME[factor.name].value)
+        declared, key = _declared(factor.name), f"w-{factor.name}"
+        st.session_state.setdefault(key, declared)  # the default goes through the state, as a loaded file's values do
         chosen = columns[i % 3].number_input(
-            factor.name.replace("_", " "), min_value=float(factor.low), max_value=float(factor.high), value=declared,
-            key=f"w-{factor.name}", help=f"Declared {declared:g}; bounds {factor.low:g} to {factor.high:g}: {factor.why}")
+            factor.name.replace("_", " "), min_value=float(factor.low), max_value=float(factor.high), key=key,
+            help=f"Declared {declared:g}; bounds {factor.low:g} to {factor.high:g}: {factor.why}")
         if chosen != declared:
             overrides[factor.name] = chosen
-    name = st.text_input("Scenario name", value="scenario", key="w-name")
-    if not st.button("Compute the scenario", key="w-run"):
+    return overrides
+
+
+def _load_scenario() -> None:
+    """Set the factors and the name from an uploaded scenario file; a callback, so it runs before they are drawn."""
+    upload = st.session_state.get("w-file")
+    if upload is None:
         return
     try:
-        rows = pd.DataFrame(whatif.compare(engine, overrides))
+        name, overrides = read_scenario(upload.getvalue())
+    except SitesError as error:
+        st.session_state["w-loaded"] = ("error", f"{upload.name} was not loaded: {error}")
+        return
+    for factor in ADJUSTABLE:
+        st.session_state[f"w-{factor.name}"] = overrides.get(factor.name, _declared(factor.name))
+    st.session_state["w-name"] = name
+    st.session_state["w-loaded"] = ("success", f"Loaded the scenario {name!r} from {upload.name}: "
+                                               f"{len(overrides)} factor(s) differ from the declared values.")
+
+
+def _compare(engine, overrides: dict[str, float]) -> dict | None:
+    try:
+        return {"overrides": overrides, "rows": whatif.compare(engine, overrides)}
     except SitesError as error:
         st.error(str(error))
-        return
-    moved = int((rows["moved"].fillna(0) != 0).sum())
-    st.caption(f"{len(overrides)} factor(s) changed; {moved} site(s) change rank. Official scores are not changed.")
-    st.dataframe(rows.style.map(_moved_colour, subset=["moved"]), hide_index=True, use_container_width=True)
-    saved = {"name": name, "method": f"{METHOD_NAME} {METHOD_VERSION}", "date": dt.date.today().isoformat(),
-             "overrides": overrides}
-    left, right = st.columns(2)
-    left.download_button("Download the scenario (JSON)", json.dumps(saved, ensure_ascii=False, indent=2),
-                         file_name=f"{name}.json", mime="application/json", key="w-json")
-    right.download_button("Download the comparison (CSV)", rows.to_csv(index=False), file_name=f"{name}.csv",
-                          mime="text/csv", key="w-csv")
+        return None
+
+
+def _scenario_result(engine, rows: list[dict], saved: dict) -> None:
+    frame = pd.DataFrame(rows)
+    moved = int((frame["moved"].fillna(0) != 0).sum())
+    st.caption(f"{len(saved['overrides'])} factor(s) changed; {moved} site(s) change rank. "
+               "Official scores are not changed.")
+    st.dataframe(frame.style.map(_moved_colour, subset=["moved"]), hide_index=True, use_container_width=True)
+    stem = re.sub(r"[^\w.-]+", "_", saved["name"]).strip("._") or "scenario"
+    a, b, c, d = st.columns(4)
+    a.download_button("Download the scenario (JSON)", json.dumps(saved, ensure_ascii=False, indent=2),
+                      file_name=f"{stem}.json", mime="application/json", key="w-json", on_click="ignore")
+    b.download_button("Download the comparison (CSV)", lambda: frame.to_csv(index=False), file_name=f"{stem}.csv",
+                      mime="text/csv", key="w-csv", on_click="ignore")
+    c.download_button("Download the comparison (XLSX)", lambda: whatif.xlsx_bytes(rows, saved),
+                      file_name=f"{stem}.xlsx", mime=XLSX, key="w-xlsx", on_click="ignore")
+    d.download_button("Download the comparison (GeoPackage)", lambda: whatif.gpkg_bytes(engine, rows, saved),
+                      file_name=f"{stem}.gpkg", mime=GPKG, key="w-gpkg", on_click="ignore")
 
 
 def _moved_colour(moved) -> str:
