@@ -6,13 +6,15 @@ from ui import resources
 
 st.set_page_config(page_title="Kazakhstan legacy pollution sites", page_icon=":world_map:", layout="wide")
 resources.engine()  # fail at start-up, not on the first page, when the database is unreachable
+resources.language()
+_ = resources.translator()
 
 pages = [
-    st.Page("ui/map_page.py", title="Map", icon=":material/map:", default=True),
-    st.Page("ui/sites_page.py", title="Sites", icon=":material/table:"),
-    st.Page("ui/ranking_page.py", title="Ranking and programme", icon=":material/leaderboard:"),
-    st.Page("ui/edit_page.py", title="Add or edit a site", icon=":material/edit_location_alt:"),
-    st.Page("ui/import_page.py", title="Import", icon=":material/upload_file:"),
-    st.Page("ui/about_page.py", title="About and sources", icon=":material/info:"),
+    st.Page("ui/map_page.py", title=_("app.page.map"), icon=":material/map:", default=True),
+    st.Page("ui/sites_page.py", title=_("app.page.sites"), icon=":material/table:"),
+    st.Page("ui/ranking_page.py", title=_("app.page.ranking"), icon=":material/leaderboard:"),
+    st.Page("ui/edit_page.py", title=_("app.page.edit"), icon=":material/edit_location_alt:"),
+    st.Page("ui/import_page.py", title=_("app.page.import"), icon=":material/upload_file:"),
+    st.Page("ui/about_page.py", title=_("app.page.about"), icon=":material/info:"),
 ]
 st.navigation(pages).run()

@@ -34,12 +34,10 @@ PACKAGES: dict[str, dict[str, str]] = {
         "package/dist/images/spritesheet.svg": "leaflet-draw/images/spritesheet.svg",
         "package/package.json": "leaflet-draw/package.json",
     },
-    # Clustering the national map (gis/site_layer.py); MIT, MIT-LICENCE.txt.
-    "leaflet.markercluster@1.5.3": {
-        "package/dist/leaflet.markercluster.js": "leaflet.markercluster/leaflet.markercluster.js",
-        "package/dist/MarkerCluster.css": "leaflet.markercluster/MarkerCluster.css",
-        "package/dist/MarkerCluster.Default.css": "leaflet.markercluster/MarkerCluster.Default.css",
-        "package/MIT-LICENCE.txt": "leaflet.markercluster/MIT-LICENCE.txt",
+    # Clustering the national map (gis/site_layer.py); ISC. The bundle includes kdbush (ISC, same author).
+    "supercluster@8.0.1": {
+        "package/dist/supercluster.min.js": "supercluster/supercluster.min.js",
+        "package/LICENSE": "supercluster/LICENSE",
     },
     "jquery@3.7.1": {
         "package/dist/jquery.min.js": "jquery/jquery.min.js",

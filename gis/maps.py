@@ -12,10 +12,12 @@ from shapely.geometry import MultiPolygon, shape
 
 from gis.assets import VENDOR_URL
 from gis.site_layer import CLUSTER_FROM, ReceptorLayer, SiteLayer
+from sites.i18n import translator
 
 CLASS_COLOURS = {"1": "#b2182b", "2": "#ef8a62", "3": "#fddbc7", "N": "#67a9cf", "I": "#8c6bb1", None: "#808080"}
-CLASS_LABELS = {"1": "Class 1 (highest)", "2": "Class 2", "3": "Class 3", "N": "N (not a priority)",
-                "I": "I (insufficient information)", None: "Not yet scored"}
+CLASS_KEYS = {"1": "class.1", "2": "class.2", "3": "class.3", "N": "class.N", "I": "class.I", None: "class.none"}
+POPUP_KEYS = ("popup.code", "popup.name", "popup.region", "popup.contaminants", "popup.stage", "popup.priority",
+              "popup.location", "popup.score", "popup.why")
 KAZAKHSTAN_CENTRE = (48.0, 67.0)
 OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 
@@ -32,17 +34,23 @@ def escape(value: Any) -> str:
 
 def site_map(sites: Iterable[dict[str, Any]], receptors: dict[str, list[dict[str, Any]]] | None = None,
              *, vendor_url: str = VENDOR_URL, osm_basemap: bool = False,
-             cluster_from: int = CLUSTER_FROM) -> folium.Map:
+             cluster_from: int = CLUSTER_FROM, lang: str = "en", overlays: Iterable[Any] = ()) -> folium.Map:
     """Build the register map: sites coloured by priority class, receptor layers switchable.
 
     ``vendor_url`` is where Leaflet and jQuery are served from, so the map needs no internet; from
-    ``cluster_from`` sites on, markers are grouped into clusters (gis/site_layer.py).
+    ``cluster_from`` sites on, markers are grouped into clusters (gis/site_layer.py); ``lang`` is the language of
+    the class labels and popups; ``overlays`` are further switchable folium layers (boundaries, water).
     """
     fmap = _base_map(KAZAKHSTAN_CENTRE, 5, vendor_url, osm_basemap)
-    SiteLayer(sites, CLASS_COLOURS, CLASS_LABELS, vendor_url=vendor_url, cluster_from=cluster_from).add_to(fmap)
+    _ = translator(lang)
+    SiteLayer(sites, CLASS_COLOURS, class_labels(lang), vendor_url=vendor_url, cluster_from=cluster_from,
+              filter_title=_("map.filter"), fields=[_(key) for key in POPUP_KEYS]).add_to(fmap)
+    overlays = list(overlays)
+    for layer in overlays:
+        layer.add_to(fmap)
     for name, points in (receptors or {}).items():
         ReceptorLayer(escape(name), points).add_to(fmap)
-    if receptors:
+    if receptors or overlays:
         folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
@@ -110,6 +118,13 @@ def inside_point(footprint: dict) -> tuple[float, float]:
     return round(point.y, 6), round(point.x, 6)
 
 
-def legend_items() -> list[tuple[str, str]]:
+def class_labels(lang: str = "en") -> dict[str | None, str]:
+    """Priority class -> its label in ``lang``."""
+    _ = translator(lang)
+    return {cls: _(key) for cls, key in CLASS_KEYS.items()}
+
+
+def legend_items(lang: str = "en") -> list[tuple[str, str]]:
     """(colour, label) pairs for the priority classes, in order."""
-    return [(CLASS_COLOURS[k], CLASS_LABELS[k]) for k in ("1", "2", "3", "N", "I", None)]
+    labels = class_labels(lang)
+    return [(CLASS_COLOURS[k], labels[k]) for k in ("1", "2", "3", "N", "I", None)]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sites.errors import InvalidInput
+from sites.i18n import parse_language
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +28,8 @@ class Settings:
         Where attachments are stored (``SITES_FILES_DIR``); None means ``home/.local/files``.
     map_cluster_from : int
         From how many sites the map groups markers into clusters (``SITES_MAP_CLUSTER_FROM``).
+    language : str
+        The app's language until the reader chooses another (``SITES_LANG``: kk, ru or en).
     """
 
     home: Path
@@ -34,6 +37,7 @@ class Settings:
     app_port: int
     files_root: Path | None = None
     map_cluster_from: int = 2000
+    language: str = "en"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -42,7 +46,8 @@ class Settings:
         files = env.get("SITES_FILES_DIR")
         return cls(home=home, database_url=env.get("DATABASE_URL") or None, app_port=_port(env.get("PORT", "8501")),
                    files_root=Path(files).resolve() if files else None,
-                   map_cluster_from=_count("SITES_MAP_CLUSTER_FROM", env.get("SITES_MAP_CLUSTER_FROM", "2000")))
+                   map_cluster_from=_count("SITES_MAP_CLUSTER_FROM", env.get("SITES_MAP_CLUSTER_FROM", "2000")),
+                   language=parse_language(env.get("SITES_LANG") or "en"))
 
     @property
     def cluster_dir(self) -> Path:

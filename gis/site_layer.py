@@ -3,8 +3,8 @@
 A folium CircleMarker per site writes a JavaScript statement and a popup per site: at 100,000 sites that is
 hundreds of megabytes of page. Here the sites travel as one JSON array of short rows (repeated strings such as
 region names are sent once and referred to by number), markers are made in the browser, popups are built only when
-a marker is clicked, and from ``CLUSTER_FROM`` sites on Leaflet.markercluster groups them so the national view
-draws a few hundred clusters instead of every point. The class filter inside the map works in the browser alone.
+a marker is clicked, and from ``CLUSTER_FROM`` sites on Supercluster groups them so the national view draws a few
+hundred clusters instead of every point. The class filter inside the map works in the browser alone.
 """
 
 from __future__ import annotations
@@ -22,24 +22,29 @@ CLUSTER_FROM = 2000
 # Five decimals of a degree is about one metre: enough for a national map, and it keeps rows short.
 DECIMALS = 5
 CLASS_ORDER = ("1", "2", "3", "I", "N", None)  # most urgent first: a cluster takes the colour of its first class
-POPUP_FIELDS = ("Code", "Name", "Region", "Contaminants", "Stage", "Priority", "Location")
+# Popup rows in order; the last two (score and why) only where the sites carry them (the HTML export).
+POPUP_FIELDS = ("Code", "Name", "Region", "Contaminants", "Stage", "Priority", "Location", "Score", "Why")
 
 
 def pack(sites: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Rows the browser draws: [lat, lon, code, name, class, region, contaminants, stage, precision].
+    """Rows the browser draws: [lat, lon, code, name, class, region, contaminants, stage, precision], plus
+    [score, why] for sites that have ``score_text`` or ``why`` (texts of the export's popups).
 
     Class is an index into ``CLASS_ORDER``; region, contaminants, stage and precision are indexes into ``strings``.
     """
     strings: dict[str, int] = {}
     rows = []
     for site in sites:
-        rows.append([
+        row = [
             round(float(site["lat"]), DECIMALS), round(float(site["lon"]), DECIMALS),
             str(site.get("code") or ""), str(site.get("name") or ""),
             CLASS_ORDER.index(site.get("priority_class")) if site.get("priority_class") in CLASS_ORDER else 5,
             _intern(strings, site.get("region")), _intern(strings, site.get("contaminants")),
             _intern(strings, _label(site.get("workflow_stage"))), _intern(strings, site.get("location_precision")),
-        ])
+        ]
+        if site.get("score_text") or site.get("why"):
+            row += [str(site.get("score_text") or ""), str(site.get("why") or "")]
+        rows.append(row)
     return {"rows": rows, "strings": list(strings)}
 
 
@@ -69,19 +74,15 @@ class SiteLayer(JSCSSMixin, MacroElement):
   var classes = {{ this.classes_json }};
   var rows = data.rows, strings = data.strings, fields = {{ this.fields_json }};
   var clustered = rows.length >= {{ this.cluster_from }};
-  // markercluster needs the map's own maximum zoom; with no tile layer folium leaves it unset
-  if (!isFinite(map.getMaxZoom())) { map.setMaxZoom(18); }
-  // markercluster builds a grid per zoom level between the map's minimum and the level clustering stops at:
-  // a continent (3) to a town (13) instead of the world (0) to a street (18) halves its work.
-  if (clustered && map.getMinZoom() < 3) { map.setMinZoom(3); }
   function cssSafe(text) { return String(text).replace(/[^A-Za-z0-9-]/g, "_"); }
   function cell(tr, tag, text) { var el = document.createElement(tag); el.textContent = text; tr.appendChild(el); }
   function popupContent(row) {
     var values = [row[2], row[3], strings[row[5]], strings[row[6]], strings[row[7]], classes[row[4]].label,
-                  strings[row[8]]];
+                  strings[row[8]], row[9], row[10]];
     var table = document.createElement("table");
     table.className = "site-popup";
     for (var i = 0; i < fields.length; i++) {
+      if (i >= 7 && !values[i]) { continue; }  // score and why: only in exports that carry them
       var tr = document.createElement("tr");
       cell(tr, "th", fields[i]);
       cell(tr, "td", values[i] || "\u2014");
@@ -89,35 +90,34 @@ class SiteLayer(JSCSSMixin, MacroElement):
     }
     return table;
   }
-  var markers = new Array(rows.length);
-  for (var i = 0; i < rows.length; i++) {
-    var row = rows[i];
-    var marker = L.circleMarker([row[0], row[1]], {
-      radius: 8, color: "#222222", weight: 1, fill: true, fillColor: classes[row[4]].colour, fillOpacity: 0.9,
-      className: "site-marker site-" + cssSafe(row[2])});
-    marker.siteRow = row;
-    markers[i] = marker;
+  var markers = new Array(rows.length);  // made when first drawn: a national view draws clusters, not sites
+  function siteMarker(i) {
+    if (!markers[i]) {
+      var row = rows[i];
+      markers[i] = L.circleMarker([row[0], row[1]], {
+        radius: 8, color: "#222222", weight: 1, fill: true, fillColor: classes[row[4]].colour, fillOpacity: 0.9,
+        className: "site-marker site-" + cssSafe(row[2])});
+      markers[i].siteRow = row;
+    }
+    return markers[i];
   }
-  var group = clustered
-    ? L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 60,
-                            disableClusteringAtZoom: 14, iconCreateFunction: clusterIcon})
-    : L.featureGroup();
-  function clusterIcon(cluster) {
-    var children = cluster.getAllChildMarkers(), best = classes.length - 1;
-    for (var i = 0; i < children.length && best > 0; i++) { best = Math.min(best, children[i].siteRow[4]); }
-    var count = cluster.getChildCount();
+  function clusterMarker(feature) {
+    var count = feature.properties.point_count, best = feature.properties.best;
     var size = count < 100 ? 34 : count < 1000 ? 40 : 48;
     var div = document.createElement("div");
     div.style.cssText = "background:" + classes[best].colour + ";width:" + (size - 8) + "px;height:" + (size - 8) +
       "px;margin:4px;border-radius:" + size / 2 + "px;line-height:" + (size - 8) + "px;border:1px solid #222;" +
-      "color:#111;font-weight:bold;text-shadow:0 0 3px #fff,0 0 2px #fff";
-    var span = document.createElement("span");
-    span.style.lineHeight = (size - 8) + "px";
-    span.textContent = count.toLocaleString("en-US");
-    div.appendChild(span);
-    return L.divIcon({html: div, className: "marker-cluster site-cluster site-cluster-" + best,
-                      iconSize: L.point(size, size)});
+      "color:#111;font:bold 12px sans-serif;text-align:center;text-shadow:0 0 3px #fff,0 0 2px #fff";
+    div.textContent = count.toLocaleString("en-US");
+    var coordinates = feature.geometry.coordinates, latlng = L.latLng(coordinates[1], coordinates[0]);
+    var marker = L.marker(latlng, {icon: L.divIcon({html: div, className: "site-cluster site-cluster-" + best,
+                                                    iconSize: L.point(size, size)})});
+    marker.on("click", function () {
+      map.setView(latlng, Math.min(index.getClusterExpansionZoom(feature.properties.cluster_id), 18));
+    });
+    return marker;
   }
+  var group = L.featureGroup().addTo(map);
   group.on("click", function (e) {
     var marker = e.propagatedFrom || e.layer;
     if (!marker || !marker.siteRow) { return; }
@@ -130,16 +130,35 @@ class SiteLayer(JSCSSMixin, MacroElement):
     label.textContent = marker.siteRow[2] + " " + marker.siteRow[3];
     marker.bindTooltip(label).openTooltip();
   });
-  var shown = classes.map(function () { return true; });
+  // Supercluster indexes every point once (a k-d tree per zoom level) and then hands out only the clusters and
+  // sites inside the view: the browser draws a few hundred markers whatever the size of the register.
+  var shown = classes.map(function () { return true; }), chosen = [], index = null;
   function fill() {
-    var chosen = markers.filter(function (m) { return shown[m.siteRow[4]]; });
-    group.clearLayers();
-    if (clustered) { group.addLayers(chosen); } else { chosen.forEach(function (m) { group.addLayer(m); }); }
+    chosen = [];
+    for (var i = 0; i < rows.length; i++) { if (shown[rows[i][4]]) { chosen.push(i); } }
+    if (clustered) {
+      index = new Supercluster({radius: 60, maxZoom: 13,
+                                map: function (p) { return {best: p.best}; },
+                                reduce: function (a, b) { if (b.best < a.best) { a.best = b.best; } }});
+      index.load(chosen.map(function (i) {
+        return {type: "Feature", properties: {i: i, best: rows[i][4]},
+                geometry: {type: "Point", coordinates: [rows[i][1], rows[i][0]]}};
+      }));
+    }
     map.getContainer().setAttribute("data-sites-shown", chosen.length);
+    draw();
   }
-  // On the map first: markercluster then clusters once; filled while off the map it checks each new marker
-  // against every queued one and clusters again when added (measured 3 s more at 100,000 sites).
-  group.addTo(map);
+  function draw() {
+    group.clearLayers();
+    if (!clustered) { chosen.forEach(function (i) { group.addLayer(siteMarker(i)); }); return; }
+    var b = map.getBounds();
+    var view = [Math.max(b.getWest(), -180), Math.max(b.getSouth(), -85), Math.min(b.getEast(), 180),
+                Math.min(b.getNorth(), 85)];
+    index.getClusters(view, Math.round(map.getZoom())).forEach(function (f) {
+      group.addLayer(f.properties.cluster ? clusterMarker(f) : siteMarker(f.properties.i));
+    });
+  }
+  if (clustered) { map.on("moveend", draw); }
   fill();
   var counts = classes.map(function () { return 0; });
   rows.forEach(function (row) { counts[row[4]] += 1; });
@@ -174,7 +193,8 @@ class SiteLayer(JSCSSMixin, MacroElement):
 """)
 
     def __init__(self, sites: Iterable[dict[str, Any]], colours: dict, labels: dict, *, vendor_url: str,
-                 cluster_from: int = CLUSTER_FROM, filter_title: str = "Priority class") -> None:
+                 cluster_from: int = CLUSTER_FROM, filter_title: str = "Priority class",
+                 fields: Iterable[str] = POPUP_FIELDS) -> None:
         super().__init__()
         self._name = "SiteLayer"
         packed = pack(sites)
@@ -182,13 +202,9 @@ class SiteLayer(JSCSSMixin, MacroElement):
         self.cluster_from = cluster_from
         self.data_json = to_script_json(packed)
         self.classes_json = to_script_json([{"colour": colours[c], "label": labels[c]} for c in CLASS_ORDER])
-        self.fields_json = to_script_json(POPUP_FIELDS)
+        self.fields_json = to_script_json(list(fields))
         self.filter_title_json = to_script_json(filter_title)
-        self.default_js = [("markercluster_js", f"{vendor_url}/leaflet.markercluster/leaflet.markercluster.js")]
-        self.default_css = [
-            ("markercluster_css", f"{vendor_url}/leaflet.markercluster/MarkerCluster.css"),
-            ("markercluster_default_css", f"{vendor_url}/leaflet.markercluster/MarkerCluster.Default.css"),
-        ]
+        self.default_js = [("supercluster_js", f"{vendor_url}/supercluster/supercluster.min.js")]
 
 
 class ReceptorLayer(FeatureGroup):

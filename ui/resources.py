@@ -28,6 +28,26 @@ def register():
     return Register(engine())
 
 
+def language() -> str:
+    """The reader's language, chosen in the sidebar; ``?lang=kk`` in the address opens the app in Kazakh."""
+    from sites.i18n import LANGUAGE_NAMES, LANGUAGES, parse_language
+
+    asked = st.query_params.get("lang", "")
+    default = asked.lower() if asked.lower() in LANGUAGES else settings().language
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = default
+    chosen = st.sidebar.selectbox("Тіл · Язык · Language", LANGUAGES, format_func=LANGUAGE_NAMES.get, key="lang")
+    st.query_params["lang"] = chosen  # a copied link opens in the same language
+    return parse_language(chosen)
+
+
+def translator():
+    """``_(key, **params)`` in the reader's language (the sidebar choice); see sites/i18n.py."""
+    from sites.i18n import translator as make
+
+    return make(st.session_state.get("lang") or settings().language)
+
+
 def actor():
     """Who is working: chosen in the sidebar from the register's active users.
 

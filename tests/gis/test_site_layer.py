@@ -45,7 +45,7 @@ def test_the_map_carries_every_site_once_with_local_clustering_code():
     sites = [site(f"KZ-{i:05d}", lat=45 + i / 1000, lon=70 + i / 1000) for i in range(CLUSTER_FROM + 5)]
     html = maps.site_map(sites).get_root().render()
     assert len(embedded(html)["rows"]) == CLUSTER_FROM + 5
-    assert "/app/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in html
+    assert "/app/static/vendor/supercluster/supercluster.min.js" in html
     assert "unpkg" not in html and "cdnjs" not in html and "jsdelivr" not in html
     # one marker statement for all sites, not one per site
     assert html.count("L.circleMarker") == 1
