@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from gis.cli_audit import audit
 from gis.cli_field import sample
 from gis.cli_whatif import stability, whatif
 from gis.cli_inspections import register as register_inspections
@@ -79,6 +80,7 @@ main.add_command(sample)
 main.add_command(whatif)
 main.add_command(stability)
 main.add_command(programme)
+main.add_command(audit)
 
 
 @main.group()

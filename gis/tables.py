@@ -327,9 +327,11 @@ audit = Table(
     Column("entity_id", Text, nullable=False),
     Column("before", JSONB),
     Column("after", JSONB),
+    Column("geom_sha256", String(64)),  # the site's geometry hash when the row was written (migration 0005)
     one_of("action", vocab.AUDIT_ACTION),
     Index("ix_audit_entity_entity_id", "entity", "entity_id"),
     Index("ix_audit_actor", "actor"),
+    Index("ix_audit_at", "at"),
     # A site's full history: its samples', contaminants', inspections' and attachments' rows (migration 0004).
     Index("ix_audit_site_children", text("(after ->> 'site_id')"),
           postgresql_where=text("entity IN ('site_contaminant', 'sample', 'inspection', 'attachment')")),

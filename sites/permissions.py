@@ -12,7 +12,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"read"}),
     "inspector": frozenset({"read", "edit_site"}),
     "planner": frozenset({"read", "run_scoring", "manage_scenarios"}),
-    "admin": frozenset({"read", "edit_site", "run_scoring", "manage_scenarios", "manage_users", "manage_layers", "load_reference"}),
+    "admin": frozenset({"read", "edit_site", "run_scoring", "manage_scenarios", "manage_users", "manage_layers",
+                        "load_reference", "read_audit"}),
 }
 
 SYSTEM_USER = "system"
@@ -55,4 +56,22 @@ def require(actor: Actor, action: str, region_kato: str | None = None) -> None:
     raise PermissionDenied(
         f"inspector {actor.name} may edit sites only in their regions "
         f"({', '.join(sorted(actor.regions)) or 'none assigned'}); this site is in {where}"
+    )
+
+
+def require_audit(actor: Actor, *, user: str | None = None, site: bool = False, site_region: str | None = None) -> None:
+    """Raise :class:`PermissionDenied` unless ``actor`` may read the audit rows a query selects.
+
+    Admins read (and export) the whole trail. A site's rows (``site`` named, in ``site_region``) follow the
+    site's read rights. Anyone else sees only the rows they wrote themselves (``user`` is their own name).
+    """
+    if allowed(actor, "read_audit"):
+        return
+    require(actor, "read", site_region if site else None)  # a site's audit is read like the site itself
+    if site or user == actor.name:
+        return
+    asked = f"user {user}'s audit rows" if user else "the whole audit trail"
+    raise PermissionDenied(
+        f"user {actor.name} ({actor.role}) may not read {asked}: expected their own rows (user {actor.name}) "
+        "or one site's history; the rest of the audit is for admins"
     )

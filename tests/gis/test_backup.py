@@ -10,13 +10,14 @@ import shutil
 import tarfile
 
 import pytest
+from alembic.script import ScriptDirectory
 from PIL import Image
 from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from gis.backup import BackupError, backup, restore, tool, verify
-from gis.db import current_revision, make_engine, migrate
+from gis.db import alembic_config, current_revision, make_engine, migrate
 from gis.demo import load_demo
 from gis.inspections import add_inspection, attach, list_attachments, read_attachment
 from gis.reference import load_reference
@@ -269,8 +270,9 @@ def test_a_backup_from_an_older_schema_is_restored_then_migrated(engine, db_url,
 
     empty_database(engine, db_url)
     restored = restore(engine, tmp_path / "old.tar", files)
-    assert (restored.revision_restored, restored.revision_now) == ("0003", "0004")
-    assert current_revision(engine) == "0004" and Register(engine).site_codes() != []
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert (restored.revision_restored, restored.revision_now) == ("0003", head)
+    assert current_revision(engine) == head and Register(engine).site_codes() != []
     with engine.connect() as conn:
         assert conn.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_audit_site_children'")).scalar()
 
