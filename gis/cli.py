@@ -16,7 +16,7 @@ from gis.cli_backup import register as register_backup
 from gis.cli_import import import_command
 from gis.cli_layers import layers
 from gis.cli_odk import odk
-from gis.cli_printmap import PRINT_FORMATS, map_options, print_sheet, refuse_map_options
+from gis.cli_printmap import DATA_FORMATS, PRINT_FORMATS, map_options, print_sheet, refuse_map_options
 from gis.cli_programme import programme
 from gis.cluster import Cluster, database_url
 from gis.settings import Settings
@@ -165,19 +165,29 @@ def demo(obj: Context) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv", *PRINT_FORMATS]), required=True)
+@click.option("--format", "fmt", type=click.Choice([*DATA_FORMATS, "html", *PRINT_FORMATS]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @map_options
 @click.pass_obj
 def export(obj: Context, fmt: str, output: Path, **options) -> None:
-    """Export the live sites with their latest scores, or print them on a map (png at 300 dpi, vector pdf)."""
+    """Export the live sites with their latest scores (data formats; shp as a .zip), as one offline HTML map, or
+    printed on a map (png at 300 dpi, vector pdf)."""
     if fmt in PRINT_FORMATS:
         click.echo(print_sheet(obj.engine(), fmt, output, options))
         return
-    refuse_map_options(fmt, options)
+    given = {name: value for name, value in options.items() if value is not None}
+    if fmt == "html":
+        refuse_map_options(fmt, options, "html")
+        from gis.html_export import export_html
+
+        exported = export_html(obj.engine(), output, **given)
+        click.echo(f"wrote {len(exported.codes)} sites to {exported.path} ({exported.bytes / 1e6:.1f} MB, "
+                   "works offline)")
+        return
+    refuse_map_options(fmt, options, "data")
     from gis.export import export_sites
 
-    count = export_sites(obj.engine(), fmt, output)
+    count = export_sites(obj.engine(), fmt, output, **given)
     click.echo(f"wrote {count} sites to {output}")
 
 

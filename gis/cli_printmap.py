@@ -9,16 +9,17 @@ import click
 from sites.errors import InvalidInput
 
 PRINT_FORMATS = ("png", "pdf")
+DATA_FORMATS = ("geojson", "gpkg", "shp", "kml", "csv", "xlsx")  # gis.export.FORMATS, without importing it here
 OPTIONS = (
     click.option("--paper", default=None, metavar="a4|a3", help="Print maps: sheet size (default a4)."),
     click.option("--orientation", default=None, metavar="portrait|landscape",
                  help="Print maps: sheet orientation (default landscape)."),
     click.option("--region", default=None, metavar="KATO_OR_NAME",
-                 help="Print maps: one region's sites (KATO, ISO code such as KZ-PAV, or name)."),
-    click.option("--sites", "codes", default=None, metavar="CODE,CODE", help="Print maps: these sites only."),
-    click.option("--title", default=None, help="Print maps: the sheet's title."),
+                 help="One region's sites (KATO, ISO code such as KZ-PAV, or name)."),
+    click.option("--sites", "codes", default=None, metavar="CODE,CODE", help="These sites only."),
+    click.option("--title", default=None, help="Maps (png, pdf, html): the title."),
     click.option("--lang", default=None, metavar="kk|ru|en",
-                 help="Print maps: language of title, legend and credits (default en)."),
+                 help="Language of names, words and credits (default en)."),
 )
 
 
@@ -29,12 +30,19 @@ def map_options(command):
     return command
 
 
-def refuse_map_options(fmt: str, options: dict) -> None:
-    """A print map option with a data format would be silently ignored; say so instead."""
+# Which map options each kind of export understands; any other given option is refused, not silently ignored.
+ACCEPTS = {"print": {"paper", "orientation", "region", "codes", "title", "lang"},
+           "html": {"region", "codes", "title", "lang"},
+           "data": {"region", "codes", "lang"}}
+
+
+def refuse_map_options(fmt: str, options: dict, kind: str = "data") -> None:
+    """Refuse an option this kind of export would silently ignore, naming the formats that take it."""
     for name, value in options.items():
-        if value is not None:
+        if value is not None and name not in ACCEPTS[kind]:
             flag = "--sites" if name == "codes" else f"--{name}"
-            raise InvalidInput(flag, value, f"--format png or pdf for this option (--format is {fmt})")
+            takers = "png or pdf" if name in ("paper", "orientation") else "png, pdf or html"
+            raise InvalidInput(flag, value, f"--format {takers} for this option (--format is {fmt})")
 
 
 def print_sheet(engine, fmt: str, output: Path, options: dict) -> str:

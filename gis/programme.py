@@ -16,6 +16,7 @@ from gis import ranking_output, tables as t
 from gis.queries import site_points
 from gis.ranking_output import points_frame, write_output
 from gis.scoring import ranking
+from gis.xlsx import workbook_bytes
 from sites.errors import SitesError
 from sites.programme import (
     NO_COST, PROGRAMME_VERSION, SOLVER, Candidate, Cost, Selection, check_budget, choose_greedy, choose_optimal,
@@ -137,9 +138,7 @@ def xlsx_bytes(report: Mapping[str, Any]) -> bytes:
     book = Workbook()
     _programme_sheet(book.active, report)
     _sites_table(book.create_sheet("Left out"), report["left_out"], 1, extra=(("reason", "Reason"),))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 EXPORT_COLUMNS = ("rank", "code", "name", "region", "class", "total", "selected", "cost_kzt", "cost_source",

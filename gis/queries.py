@@ -48,10 +48,11 @@ def register_version(engine: Engine) -> tuple[int, int]:
 
 def region_counts(engine: Engine) -> list[dict[str, Any]]:
     """Regions that hold live sites, with their KATO code, English name and number of sites, by name."""
-    view = t.sites_view
-    query = (select(view.c.region_kato.label("kato"), func.min(view.c.region).label("name"),
-                    func.count().label("sites"))
-             .group_by(view.c.region_kato).order_by(func.min(view.c.region)))
+    # From the site table, not the sites view: the view joins each site's latest score, which counting does not need.
+    s, r = t.site, t.region
+    query = (select(s.c.region_kato.label("kato"), func.min(r.c.name_en).label("name"), func.count().label("sites"))
+             .select_from(s.outerjoin(r, r.c.kato == s.c.region_kato)).where(~s.c.archived)
+             .group_by(s.c.region_kato).order_by(func.min(r.c.name_en)))
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
 

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from gis.xlsx import workbook_bytes
 
 from sites.errors import InvalidInput
 
@@ -83,9 +84,7 @@ def render_xlsx(rows: list[dict], *, title: str = "Ranking of legacy pollution s
     for record in records:
         sheet.append([record[c] for c in COLUMNS] + [record["pathways"].get(p) for p in XLSX_COLUMNS[len(COLUMNS):]])
     sheet.column_dimensions["I"].width = 60
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def points_frame(rows: list[dict[str, Any]], points: Mapping[str, tuple[float, float]]) -> gpd.GeoDataFrame:

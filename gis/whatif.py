@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any, Mapping
 
@@ -14,6 +13,7 @@ from gis import ranking_output
 from gis.field_entry import active_guidelines
 from gis.queries import site_points
 from gis.scoring import gather, ranking
+from gis.xlsx import workbook_bytes
 from sites.scoring.method import score_site
 from sites.scoring.tables import BY_NAME
 from sites.scoring.whatif import rank_order, scenario
@@ -87,9 +87,7 @@ def xlsx_bytes(rows: list[dict[str, Any]], saved: Mapping[str, Any]) -> bytes:
     _bold_row(sheet, columns)
     for row in rows:
         sheet.append([row[c] for c in columns])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def _bold_row(sheet, values: list) -> None:

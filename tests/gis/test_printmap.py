@@ -207,6 +207,6 @@ def test_the_cli_prints_maps_and_refuses_bad_options(register, tmp_path, monkeyp
     assert "wrote A3 portrait PNG of" in result.output and Image.open(tmp_path / "m.png").size == (3508, 4961)
     bad = run("export", "--format", "pdf", "-o", str(tmp_path / "b.pdf"), "--paper", "a5")
     assert bad.exit_code == 1 and "paper: expected one of a4, a3, received 'a5'" in bad.output
-    ignored = run("export", "--format", "csv", "-o", str(tmp_path / "c.csv"), "--region", "KZ-PAV")
-    assert ignored.exit_code == 1 and "--region: expected --format png or pdf" in ignored.output
+    ignored = run("export", "--format", "csv", "-o", str(tmp_path / "c.csv"), "--paper", "a3")
+    assert ignored.exit_code == 1 and "--paper: expected --format png or pdf" in ignored.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.png"]

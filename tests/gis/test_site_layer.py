@@ -57,3 +57,12 @@ def test_receptor_labels_travel_as_text_with_population():
     rows = json.loads(layer.data_json)
     assert rows == [[49.8, 73.1, "<b>Қарағанды</b> (497,777 people)"]]
     assert "<b>" not in layer.data_json
+
+
+def test_template_syntax_in_stored_text_is_shown_not_evaluated():
+    names = ["{{ 7*191 }}", "{% for x in y %}", "{# note", "{{{ x }}}"]
+    sites = [site(f"KZ-{i}", name=name) for i, name in enumerate(names)]
+    html = maps.site_map(sites, {"Settlements": [{"name": "{{ 6*1001 }}", "lat": 45, "lon": 70}]}).get_root().render()
+    assert [row[3] for row in embedded(html)["rows"]] == names
+    assert "1337" not in html and "6006" not in html
+    assert "{{" not in html.split("var data = ", 1)[1].split(";\n", 1)[0]
