@@ -15,6 +15,7 @@ pages = [
     st.Page("ui/ranking_page.py", title=_("app.page.ranking"), icon=":material/leaderboard:"),
     st.Page("ui/edit_page.py", title=_("app.page.edit"), icon=":material/edit_location_alt:"),
     st.Page("ui/import_page.py", title=_("app.page.import"), icon=":material/upload_file:"),
+    st.Page("ui/exports_page.py", title=_("app.page.exports"), icon=":material/download:"),
     st.Page("ui/about_page.py", title=_("app.page.about"), icon=":material/info:"),
 ]
 st.navigation(pages).run()

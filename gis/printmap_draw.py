@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,9 +60,14 @@ class Drawn:
     bar_km: float
 
 
+RENDERING = threading.Lock()
+
+
 def render(content: MapContent, paper: str, orientation: str, fmt: str, path: Path) -> Drawn:
     """Draw ``content`` on one page and save it to ``path`` as a 300 dpi PNG or a vector PDF."""
-    with matplotlib.rc_context(RC):
+    # rc_context changes matplotlib's settings for the whole process: the app renders for several sessions at
+    # once, so one sheet at a time.
+    with RENDERING, matplotlib.rc_context(RC):
         figure, drawn = draw(content, paper, orientation, fmt)
         metadata = _metadata(content, fmt)
         figure.savefig(path, format=fmt, dpi=DPI, facecolor="white", metadata=metadata)

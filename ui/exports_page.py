@@ -1,0 +1,84 @@
+"""Exports page: the register as one offline HTML map, a printed map (PDF/PNG) or data files, for a workshop."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from gis import queries
+from sites.errors import SitesError
+from sites.i18n import LANGUAGE_NAMES, LANGUAGES
+from ui import resources
+
+_ = resources.translator()
+engine = resources.engine()
+st.title(_("exports.title"))
+st.caption(_("exports.intro"))
+
+scope = st.radio(_("exports.scope"), ["country", "region", "sites"], format_func=lambda v: _(f"exports.scope.{v}"),
+                 horizontal=True, key="export-scope")
+region = codes = None
+if scope == "region":
+    regions = {r["kato"]: f"{r['name'] or r['kato']} ({r['sites']:,})" for r in queries.region_counts(engine)}
+    region = st.selectbox(_("map.regions"), list(regions), format_func=regions.get, key="export-region")
+elif scope == "sites":
+    codes = ",".join(st.multiselect(_("exports.sites"), resources.register().site_codes(), key="export-sites"))
+language = st.selectbox(_("exports.language"), LANGUAGES, format_func=LANGUAGE_NAMES.get, key="export-lang",
+                        index=LANGUAGES.index(st.session_state.get("lang", "en")))
+chosen = {"region": region, "codes": codes or (), "lang": language}
+
+
+def offer(label: str, key: str, file_name: str, make) -> None:
+    """A button that builds the file once for these choices, then a download button for it."""
+    wanted = (key, scope, region, codes, language, file_name)
+    if st.button(label, key=f"make-{key}"):
+        with st.spinner(_("exports.working")), tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / file_name
+            try:
+                make(path)
+                st.session_state[f"file-{key}"] = (wanted, path.read_bytes())
+            except SitesError as error:
+                st.session_state.pop(f"file-{key}", None)
+                st.error(str(error))
+    made = st.session_state.get(f"file-{key}")
+    if made and made[0] == wanted:
+        st.download_button(_("exports.download", name=file_name, size=f"{len(made[1]) / 1e6:.1f}"), made[1],
+                           file_name=file_name, key=f"download-{key}")
+
+
+html_tab, print_tab, data_tab = st.tabs([_("exports.tab.html"), _("exports.tab.print"), _("exports.tab.data")])
+with html_tab:
+    st.caption(_("exports.html.help"))
+
+    def make_html(path):
+        from gis.html_export import export_html
+
+        export_html(engine, path, **chosen)
+
+    offer(_("exports.html.make"), "html", "sites-map.html", make_html)
+
+with print_tab:
+    left, middle, right = st.columns(3)
+    paper = left.selectbox(_("exports.paper"), ["a4", "a3"], format_func=str.upper, key="export-paper")
+    orientation = middle.selectbox(_("exports.orientation"), ["landscape", "portrait"],
+                                   format_func=lambda v: _(f"exports.orientation.{v}"), key="export-orientation")
+    fmt = right.selectbox(_("exports.format"), ["pdf", "png"], format_func=str.upper, key="export-print-format")
+
+    def make_print(path):
+        from gis.printmap import print_map
+
+        print_map(engine, path, fmt=fmt, paper=paper, orientation=orientation, **chosen)
+
+    offer(_("exports.print.make"), f"print-{fmt}-{paper}-{orientation}", f"sites-map-{paper}.{fmt}", make_print)
+
+with data_tab:
+    data_format = st.selectbox(_("exports.format"), ["xlsx", "csv", "gpkg", "geojson", "kml", "shp"],
+                               format_func=lambda v: _(f"exports.data.{v}"), key="export-data-format")
+
+    def make_data(path):
+        from gis.export import export_sites
+
+        export_sites(engine, data_format, path, **chosen)
+
+    suffix = "zip" if data_format == "shp" else data_format
+    offer(_("exports.data.make"), f"data-{data_format}", f"sites.{suffix}", make_data)
