@@ -14,7 +14,8 @@ from gis import tables as t
 from gis.errors import translate_integrity_error
 from sites import vocab
 from sites.errors import InvalidInput, NotFound, StaleWrite
-from sites.permissions import SYSTEM_USER, Actor, require
+from sites.accounts import check_password, check_user_name
+from sites.permissions import RESERVED_NAMES, SYSTEM_USER, Actor, require
 from sites.records import KAZAKHSTAN_EXTENT, SITE_FIELDS, Extent, geometry_sha256, validate_site
 from sites.regions import parse_region, region_of
 from sites.samples import validate_sample, validate_site_contaminant
@@ -29,6 +30,7 @@ SITE_COLUMNS = [t.site.c[name] for name in STORED_FIELDS] + [
 
 
 CHILD_ENTITIES = ("site_contaminant", "sample", "inspection", "attachment")  # as indexed by migration 0004
+USER_COLUMNS = [t.app_user.c[name] for name in ("name", "role", "regions", "active", "display_name", "email")]
 
 
 class Register:
@@ -47,25 +49,71 @@ class Register:
     def actor(self, name: str = SYSTEM_USER) -> Actor:
         """Load the user ``name`` as an :class:`Actor`; unknown names are refused."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.app_user).where(t.app_user.c.name == name)).mappings().first()
+            # Only the columns every schema revision has: a backup's older schema is loaded as the system user.
+            query = select(t.app_user.c.name, t.app_user.c.role, t.app_user.c.regions, t.app_user.c.active)
+            row = conn.execute(query.where(t.app_user.c.name == name)).mappings().first()
         if row is None:
             raise NotFound(f"no user named {name!r}; create it with `sites users add` or act as 'system'")
         return Actor(row["name"], row["role"], frozenset(row["regions"]), row["active"])
 
-    def add_user(self, actor: Actor, name: str, role: str, regions: Iterable[str] = (), display_name: str | None = None) -> Actor:
+    def add_user(self, actor: Actor, name: str, role: str, regions: Iterable[str] = (), display_name: str | None = None,
+                 *, password: str | None = None, email: str | None = None) -> Actor:
+        """Add a user; with ``password`` they can sign in to the app, with ``email`` through single sign-on.
+
+        A user without either exists for the audit trail and ``sites --as`` only, until a password is set.
+        """
         require(actor, "manage_users")
+        check_user_name(name)
+        if name in RESERVED_NAMES:
+            raise InvalidInput("name", name, f"a name other than {' or '.join(sorted(RESERVED_NAMES))} (reserved)")
         if role not in vocab.ROLES:
             raise InvalidInput("role", role, "one of " + ", ".join(vocab.ROLES))
         scope = sorted({parse_region(r) for r in regions})
-        row = {"name": name, "role": role, "regions": scope, "display_name": display_name}
+        row = {"name": name, "role": role, "regions": scope, "display_name": display_name,
+               "email": _email(email)}
+        secret = _password_values(name, password) if password is not None else {}
         with self._write() as conn:
-            conn.execute(insert(t.app_user).values(**row))
-            write_audit(conn, actor, "insert", "app_user", name, None, row)
+            conn.execute(insert(t.app_user).values(**row, **secret))
+            write_audit(conn, actor, "insert", "app_user", name, None, dict(row, password_set=bool(secret)))
         return Actor(name, role, frozenset(scope))
 
+    def set_password(self, actor: Actor, name: str, password: str) -> None:
+        """Give ``name`` a new password; it also unlocks the account and ends the user's running app sessions."""
+        require(actor, "manage_users")
+        if name in RESERVED_NAMES:
+            raise InvalidInput("name", name, "a user who signs in (the system user never does)")
+        values = _password_values(name, password)
+        with self._write() as conn:
+            before = self._user(conn, name)
+            conn.execute(update(t.app_user).where(t.app_user.c.name == name).values(**values))
+            write_audit(conn, actor, "update", "app_user", name, before, dict(before, password_set=True,
+                                                                           failed_logins=0, locked_until=None))
+
+    def set_active(self, actor: Actor, name: str, active: bool) -> None:
+        """Deactivate (or reactivate) ``name``: a deactivated user can neither sign in nor act, and is kept."""
+        require(actor, "manage_users")
+        if name == SYSTEM_USER:
+            raise InvalidInput("name", name, "a user other than system (scripts and data loads act as it)")
+        with self._write() as conn:
+            before = self._user(conn, name)
+            conn.execute(update(t.app_user).where(t.app_user.c.name == name).values(active=active))
+            write_audit(conn, actor, "update", "app_user", name, before, dict(before, active=active))
+
+    @staticmethod
+    def _user(conn: Connection, name: str) -> dict[str, Any]:
+        """The user ``name`` as the audit trail records users: never the password hash itself."""
+        query = select(*USER_COLUMNS, t.app_user.c.password_hash.isnot(None).label("password_set")).where(
+            t.app_user.c.name == name).with_for_update()
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(f"no user named {name!r}; `sites users list` lists them")
+        return dict(row)
+
     def list_users(self) -> list[dict[str, Any]]:
+        """Every user with role, regions, active, email, whether a password is set and any lock."""
+        query = select(*USER_COLUMNS, t.app_user.c.password_hash.isnot(None).label("password_set"),
+                       t.app_user.c.locked_until)
         with self.engine.connect() as conn:
-            query = select(t.app_user.c.name, t.app_user.c.role, t.app_user.c.regions, t.app_user.c.active)
             return [dict(r) for r in conn.execute(query.order_by(t.app_user.c.name)).mappings()]
 
     # ---- sites: reads ----------------------------------------------------------------------
@@ -272,6 +320,23 @@ def _row_values(cleaned: Mapping[str, Any]) -> dict[str, Any]:
     values["footprint"] = None if footprint is None else func.ST_GeomFromText(footprint.wkt, 4326)
     values["geom_sha256"] = geometry_sha256(cleaned["lat"], cleaned["lon"], footprint)
     return values
+
+
+def _password_values(name: str, password: str) -> dict[str, Any]:
+    """Columns that set a new password: its hash, when, and a clean slate of failed sign-ins."""
+    from gis.auth import hash_password  # argon2 only where passwords are set
+
+    return {"password_hash": hash_password(check_password(password, name)), "password_changed_at": func.now(),
+            "failed_logins": 0, "locked_until": None}
+
+
+def _email(value: str | None) -> str | None:
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    if text.count("@") != 1 or text.startswith("@") or text.endswith("@") or any(c.isspace() for c in text):
+        raise InvalidInput("email", value, "an email address such as name@example.kz")
+    return text
 
 
 def _assign_admin_units(conn: Connection, cleaned: dict[str, Any]) -> None:

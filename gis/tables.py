@@ -314,7 +314,14 @@ app_user = Table(
     Column("regions", ARRAY(String(9)), nullable=False, server_default=text("'{}'")),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     created_at(),
+    # Sign-in (migration 0006): wrong passwords in a row, lockout, last password change, single sign-on email.
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("password_changed_at", DateTime(timezone=True)),
+    Column("email", Text),
     one_of("role", vocab.ROLES),
+    *non_negative("failed_logins"),
+    Index("ix_app_user_email", func.lower(text("email")), unique=True),
 )
 
 audit = Table(

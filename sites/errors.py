@@ -47,3 +47,8 @@ class StaleWrite(SitesError):
 
 class Conflict(SitesError):
     """The write would break a uniqueness rule, such as a repeated site code."""
+
+
+class SignInRefused(SitesError):
+    """A sign-in failed. One message for every reason (unknown user, wrong password, locked, deactivated), so that
+    the answer does not tell whether an account exists."""
