@@ -28,6 +28,7 @@ from gis import tables as t
 from gis.cluster import ClusterError, bin_dir
 from gis.db import alembic_config, current_revision, migrate
 from sites.errors import InvalidInput, SitesError
+from sites.permissions import Actor, require
 
 FORMAT = "kz-sites-backup"
 FORMAT_VERSION = 1
@@ -79,12 +80,14 @@ class RestoreReport:
 
 # ---- back up ------------------------------------------------------------------------------------
 
-def backup(engine: Engine, path: Path, files_dir: Path, *, overwrite: bool = False) -> BackupReport:
+def backup(engine: Engine, path: Path, files_dir: Path, *, actor: Actor, overwrite: bool = False) -> BackupReport:
     """Write the database, its attachment files and a manifest to one tar file at ``path``.
 
     A folder as ``path`` gets a dated file name inside it. The file is built under a temporary name beside its final
-    place and renamed only when complete, so a failed backup never leaves a partial file at ``path``.
+    place and renamed only when complete, so a failed backup never leaves a partial file at ``path``. Only an
+    ``actor`` allowed ``backup_restore`` (admins) backs up: the file holds everything, users and the audit included.
     """
+    require(actor, "backup_restore")
     started = time.monotonic()
     target = _target(Path(path), overwrite)
     try:
@@ -332,14 +335,16 @@ def _is_relative(path: str) -> bool:
 
 # ---- restore ---------------------------------------------------------------------------------------
 
-def restore(engine: Engine, path: Path, files_dir: Path, *, replace: bool = False) -> RestoreReport:
+def restore(engine: Engine, path: Path, files_dir: Path, *, actor: Actor, replace: bool = False) -> RestoreReport:
     """Restore the backup at ``path`` into the database of ``engine`` and the folder ``files_dir``.
 
     Every checksum is verified before anything is touched. A register that holds data is replaced only with
     ``replace``. Attachment files are written first (they are named by content, so extra ones harm nothing), then
     the database is replaced in one transaction that also checks each table's row count against the manifest;
-    any failure rolls it back whole. A backup from an older schema is migrated afterwards.
+    any failure rolls it back whole. A backup from an older schema is migrated afterwards. Only an ``actor``
+    allowed ``backup_restore`` (admins) restores.
     """
+    require(actor, "backup_restore")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sites-restore-") as work:
         manifest = _read(Path(path), Path(work))

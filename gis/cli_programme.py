@@ -52,7 +52,7 @@ def programme(obj, budget: str, region: str | None, fmt: str, output: Path | Non
         raise InvalidInput("output", None, f"a file to write the {BINARY[fmt]} to (-o PATH) with --format {fmt}")
     engine = obj.engine()
     with _solver_chatter_to_stderr():
-        report = plan(engine, budget, region=region)
+        report = plan(engine, budget, region=region, actor=obj.actor())
     data = _render(engine, report, fmt)
     if output is None:
         click.echo(data, nl=False)

@@ -41,7 +41,7 @@ def whatif(obj, settings: tuple[str, ...], scenario_path: Path | None, show_fact
     if fmt in ("xlsx", "gpkg") and output is None:
         raise InvalidInput("output", None, f"a file to write to (-o PATH) with --format {fmt}")
     engine = obj.engine()
-    rows = compare(engine, overrides)
+    rows = compare(engine, overrides, actor=obj.actor())
     saved = scenario_file(name, overrides, dt.date.today().isoformat())
     data = _render(engine, rows, saved, fmt)
     if output is None:
@@ -92,7 +92,7 @@ def stability(obj, draws: int, top: int, seed: int, fmt: str) -> None:
     defaulted values, results below detection and estimated quantities vary. Nothing is stored."""
     from gis.whatif import stability as run
 
-    click.echo(_text(run(obj.engine(), draws=draws, top=top, seed=seed), fmt), nl=False)
+    click.echo(_text(run(obj.engine(), draws=draws, top=top, seed=seed, actor=obj.actor()), fmt), nl=False)
 
 
 def _text(rows: list[dict], fmt: str) -> str:

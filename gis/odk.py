@@ -31,7 +31,7 @@ from gis.xlsform import FORM_ID, QUESTIONS, form_version, unit_of_slug
 from sites import vocab
 from sites.attachments import validate_inspection
 from sites.errors import Conflict, InvalidInput, PermissionDenied, SitesError
-from sites.permissions import Actor
+from sites.permissions import Actor, require_somewhere
 from sites.records import FIELDS_BY_NAME, KAZAKHSTAN_EXTENT, Extent, validate_site
 from sites.samples import validate_sample, validate_site_contaminant
 
@@ -358,6 +358,7 @@ def import_export(engine: Engine, actor: Actor, path: str | Path, *, dry_run: bo
     attachment downloads (so a Kobo CSV gives sites and inspections without contaminants, samples or photos),
     repeat tables without ``PARENT_KEY``, questions moved into groups, and photo URLs instead of files.
     """
+    require_somewhere(actor, "edit_site")  # who may edit nowhere is refused before the export is opened
     started = time.perf_counter()
     with open_export(path, max_bytes) as export:
         job = _Import(Register(engine, rescore_on_write=False, extent=extent), actor, export, dry_run=dry_run,

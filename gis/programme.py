@@ -22,13 +22,15 @@ from sites.programme import (
     NO_COST, PROGRAMME_VERSION, SOLVER, Candidate, Cost, Selection, check_budget, choose_greedy, choose_optimal,
     people_protected, risk_reduction, site_cost,
 )
+from sites.permissions import Actor, require
 from sites.regions import parse_region
 
 BENEFIT = ("risk reduction = total score / 100 x person-equivalents near the site (the score's targets: people in "
            "the distance rings weighted by distance and sensitivity, of the pathway reaching most; at least 1)")
 
 
-def programme(engine: Engine, budget_kzt: Any, *, region: str | None = None) -> dict[str, Any]:
+def programme(engine: Engine, budget_kzt: Any, *, region: str | None = None,
+              actor: Actor | None = None) -> dict[str, Any]:
     """The sites a budget should buy to remove the most risk, with the greedy-by-rank baseline and what is left out.
 
     Parameters
@@ -39,6 +41,8 @@ def programme(engine: Engine, budget_kzt: Any, *, region: str | None = None) -> 
         Budget in tenge; anything but a positive finite number is refused before the database is read.
     region : str, optional
         Region KATO or ISO code; only its sites compete for the budget.
+    actor : Actor, optional
+        Who plans (the app passes its user, who needs ``manage_scenarios``); scripts pass none.
 
     Returns
     -------
@@ -46,6 +50,8 @@ def programme(engine: Engine, budget_kzt: Any, *, region: str | None = None) -> 
         ``selected`` (rank order) and ``left_out`` site records, ``totals``, ``greedy`` (codes and totals of
         greedy selection by rank), ``gain_over_greedy``, and the ``scores`` (method, version, guidelines) used.
     """
+    if actor is not None:
+        require(actor, "manage_scenarios")
     budget = check_budget(budget_kzt)
     kato = parse_region(region) if region else None
     rows = ranking(engine, region=kato)

@@ -63,7 +63,7 @@ from gis.import_readers import DEFAULT_MAX_BYTES, SourceRow, Table, read_table
 from gis.layer_import import clean_geometry
 from gis.services import SITE_COLUMNS, STORED_FIELDS, allocate_codes, write_audit
 from sites.errors import InvalidInput, PermissionDenied
-from sites.permissions import Actor, require
+from sites.permissions import Actor, require, require_somewhere
 from sites.records import FIELDS_BY_NAME, KAZAKHSTAN_EXTENT, WORLD_EXTENT, Extent, geometry_sha256, validate_site
 from sites.regions import region_of
 from sites.samples import NOT_DETECTED, validate_sample
@@ -221,6 +221,7 @@ def preview(engine: Engine, actor: Actor, table: Table, mapping: Mapping, *, ext
     Report
         Counts as a commit would make them, every rejection and warning; ``dry_run`` is True.
     """
+    require_somewhere(actor, "edit_site")  # who may edit nowhere is refused before any row is checked
     started = time.perf_counter()
     with engine.connect() as conn:
         report, _ = _plan(conn, actor, table, mapping, extent, valid_only)
@@ -249,6 +250,7 @@ def commit(engine: Engine, actor: Actor, table: Table, mapping: Mapping, *, exte
     Report
         ``committed`` says whether anything was stored; ``batch_id`` names the import batch.
     """
+    require_somewhere(actor, "edit_site")
     started = time.perf_counter()
     try:
         with engine.begin() as conn:
@@ -291,6 +293,7 @@ def import_file(engine: Engine, actor: Actor, path: str | Path, *, mapping: Mapp
     InvalidInput
         For a file or mapping refused as a whole; row problems are in the report instead.
     """
+    require_somewhere(actor, "edit_site")  # before the file is even read
     given = mapping or Mapping()
     table = read_table(path, sheet=sheet or given.sheet, layer=layer or given.layer, records_path=given.records_path,
                        encoding=given.encoding, delimiter=given.delimiter, max_bytes=max_bytes)

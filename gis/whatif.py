@@ -14,17 +14,21 @@ from gis.field_entry import active_guidelines
 from gis.queries import site_points
 from gis.scoring import gather, ranking
 from gis.xlsx import workbook_bytes
+from sites.permissions import Actor, require
 from sites.scoring.method import score_site
 from sites.scoring.tables import BY_NAME
 from sites.scoring.whatif import rank_order, scenario
 
 
-def compare(engine: Engine, overrides: Mapping[str, Any]) -> list[dict[str, Any]]:
+def compare(engine: Engine, overrides: Mapping[str, Any], *, actor: Actor | None = None) -> list[dict[str, Any]]:
     """The scenario's ranking beside the official one, in the scenario's order.
 
     Each row: code, name, official rank, class and total, scenario rank, class and total, and ``moved`` (places
     gained, negative when lost). Scores are computed against the official run's guideline set and never stored.
+    The app passes its ``actor``, who needs ``manage_scenarios`` (planners, admins); scripts pass none.
     """
+    if actor is not None:
+        require(actor, "manage_scenarios")
     official = {row["code"]: row for row in ranking(engine)}
     guidelines = active_guidelines(engine)
     with engine.connect() as conn:
@@ -48,8 +52,14 @@ def _row(position: int, row: dict, official: dict | None, official_rank: int | N
     }
 
 
-def stability(engine: Engine, *, draws: int = 200, top: int = 10, seed: int = 1) -> list[dict[str, Any]]:
-    """Rank stability of every live site (Monte Carlo, in memory), with names; see sites.scoring.stability."""
+def stability(engine: Engine, *, draws: int = 200, top: int = 10, seed: int = 1,
+              actor: Actor | None = None) -> list[dict[str, Any]]:
+    """Rank stability of every live site (Monte Carlo, in memory), with names; see sites.scoring.stability.
+
+    As for :func:`compare`, an ``actor`` needs ``manage_scenarios``.
+    """
+    if actor is not None:
+        require(actor, "manage_scenarios")
     from sites.scoring.stability import rank_stability
 
     guidelines = active_guidelines(engine)

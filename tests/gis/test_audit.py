@@ -24,12 +24,13 @@ from gis.audit import AuditFilter, audit_filter, audit_query, export_audit, gran
 from gis.db import alembic_config, make_engine, migrate
 from gis.services import Register
 from sites.errors import InvalidInput, NotFound, PermissionDenied, SitesError
-from sites.permissions import Actor
+from sites.permissions import SYSTEM_USER, Actor
 from sites.records import geometry_sha256
 from tests.conftest import _admin, _admin_url, cli_invoker
 from tests.gis.factories import site_data
 
 PAVLODAR, SHYMKENT = "550000000", "790000000"
+ADMIN = Actor(SYSTEM_USER, "admin")  # backups and restores need an admin
 SQUARE = "POLYGON((76.96 52.26, 76.98 52.26, 76.98 52.28, 76.96 52.28, 76.96 52.26))"
 
 
@@ -96,10 +97,10 @@ def test_the_database_stamps_each_row_with_its_own_clock(engine, trail):
 def test_a_restore_replaces_the_audit_and_brings_its_triggers_back(engine, register, admin, trail, tmp_path):
     from gis.backup import backup, restore
 
-    backup(engine, tmp_path / "b.tar", tmp_path / "files")
+    backup(engine, tmp_path / "b.tar", tmp_path / "files", actor=ADMIN)
     kept = audit_rows(engine)
     register.update_site(admin, trail["pavlodar"], 1, {"lat": 52.2703})  # not in the backup
-    restore(engine, tmp_path / "b.tar", tmp_path / "files", replace=True)
+    restore(engine, tmp_path / "b.tar", tmp_path / "files", replace=True, actor=ADMIN)
     assert audit_rows(engine) == kept
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(text("DELETE FROM audit"))
@@ -393,7 +394,8 @@ def test_a_runtime_role_works_the_register_but_cannot_touch_the_audit(engine, re
         assert len(list_audit(runtime, admin, audit_filter(site=code))) == 3
         from gis.backup import backup
 
-        assert backup(runtime, tmp_path / "b.tar", tmp_path / "files").tables["audit"] > 3  # backups need no owner
+        made = backup(runtime, tmp_path / "b.tar", tmp_path / "files", actor=ADMIN)
+        assert made.tables["audit"] > 3  # backups need no owner
         before = audit_rows(engine)
         for statement, refusal in [
             ("UPDATE audit SET actor = 'x'", "permission denied for table audit"),

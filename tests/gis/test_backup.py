@@ -22,10 +22,12 @@ from gis.demo import load_demo
 from gis.inspections import add_inspection, attach, list_attachments, read_attachment
 from gis.reference import load_reference
 from gis.services import Register
-from sites.errors import InvalidInput
+from sites.errors import InvalidInput, PermissionDenied
+from sites.permissions import SYSTEM_USER, Actor
 from tests.conftest import _admin, app_url, cli_invoker, demo_site_count, drop_database, new_database
 from tests.gis.factories import site_data
 
+ADMIN = Actor(SYSTEM_USER, "admin")  # who backs up and restores here: the system user, as `sites` acts by default
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
@@ -117,7 +119,7 @@ def test_restore_into_an_emptied_database_gives_back_every_row_and_file(engine, 
     before, before_files = fingerprint(engine), file_hashes(files)
     assert len(before_files) == 3
 
-    made = backup(engine, tmp_path / "register.tar", files)
+    made = backup(engine, tmp_path / "register.tar", files, actor=ADMIN)
     assert made.tables["site"] == demo_site_count() + 1 and made.tables["attachment"] == 2
     assert made.files == 3 and made.missing_files == () and made.revision == current_revision(engine)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["files", "register.tar"]  # no temporary left over
@@ -127,7 +129,7 @@ def test_restore_into_an_emptied_database_gives_back_every_row_and_file(engine, 
     shutil.rmtree(files)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).scalar() == 1
-    restored = restore(engine, tmp_path / "register.tar", files)
+    restored = restore(engine, tmp_path / "register.tar", files, actor=ADMIN)
 
     assert fingerprint(engine) == before
     assert file_hashes(files) == before_files
@@ -144,11 +146,11 @@ def test_restore_into_an_emptied_database_gives_back_every_row_and_file(engine, 
 def test_a_migrated_empty_register_is_filled_without_replace(engine, admin, files, tmp_path, template_database):
     add_site_with_evidence(engine, admin, files)
     before = fingerprint(engine)
-    backup(engine, tmp_path / "b.tar", files)
+    backup(engine, tmp_path / "b.tar", files, actor=ADMIN)
     other = new_database(template_database)  # migrated: regions and the system user, nothing else
     target = make_engine(app_url(other))
     try:
-        restored = restore(target, tmp_path / "b.tar", tmp_path / "other-files")
+        restored = restore(target, tmp_path / "b.tar", tmp_path / "other-files", actor=ADMIN)
         assert fingerprint(target) == before and restored.replaced == {}
         assert file_hashes(tmp_path / "other-files") == file_hashes(files)
     finally:
@@ -158,7 +160,7 @@ def test_a_migrated_empty_register_is_filled_without_replace(engine, admin, file
 
 def test_verify_reads_the_manifest_and_checks_without_changing_anything(engine, admin, files, tmp_path):
     add_site_with_evidence(engine, admin, files)
-    backup(engine, tmp_path / "b.tar", files)
+    backup(engine, tmp_path / "b.tar", files, actor=ADMIN)
     manifest = verify(tmp_path / "b.tar")
     assert manifest["format"] == "kz-sites-backup" and manifest["schema_revision"] == current_revision(engine)
     assert manifest["database"] == engine.url.database and manifest["app_version"]
@@ -213,12 +215,12 @@ def _missing(path):
 def test_a_damaged_backup_is_refused_and_changes_nothing(engine, admin, files, tmp_path, damage, message):
     add_site_with_evidence(engine, admin, files)
     path = tmp_path / "b.tar"
-    backup(engine, path, files)
+    backup(engine, path, files, actor=ADMIN)
     Register(engine).create_site(admin, site_data(name_en="Added after the backup", lat=51.0))
     before = fingerprint(engine)
     damage(path)
     with pytest.raises((BackupError, InvalidInput)) as refused:
-        restore(engine, path, tmp_path / "restored-files", replace=True)
+        restore(engine, path, tmp_path / "restored-files", replace=True, actor=ADMIN)
     assert message in refused.value.message
     assert fingerprint(engine) == before and not (tmp_path / "restored-files").exists()
 
@@ -226,37 +228,37 @@ def test_a_damaged_backup_is_refused_and_changes_nothing(engine, admin, files, t
 def test_restoring_over_a_register_with_data_needs_replace(engine, admin, files, tmp_path):
     add_site_with_evidence(engine, admin, files)
     at_backup = fingerprint(engine)
-    backup(engine, tmp_path / "b.tar", files)
+    backup(engine, tmp_path / "b.tar", files, actor=ADMIN)
     Register(engine).create_site(admin, site_data(name_en="Added after the backup", lat=51.0))
     after = fingerprint(engine)
 
     with pytest.raises(BackupError, match=r"already holds register data \(.*site: 2.*--replace"):
-        restore(engine, tmp_path / "b.tar", files)
+        restore(engine, tmp_path / "b.tar", files, actor=ADMIN)
     assert fingerprint(engine) == after
 
-    replaced = restore(engine, tmp_path / "b.tar", files, replace=True)
+    replaced = restore(engine, tmp_path / "b.tar", files, replace=True, actor=ADMIN)
     assert fingerprint(engine) == at_backup
     assert replaced.replaced["site"] == 2 and replaced.files_present == 3 and replaced.files_written == 0
 
 
 def test_a_restore_failing_inside_the_database_rolls_back_whole(engine, admin, files, tmp_path):
     add_site_with_evidence(engine, admin, files)
-    backup(engine, tmp_path / "b.tar", files)
+    backup(engine, tmp_path / "b.tar", files, actor=ADMIN)
     Register(engine).create_site(admin, site_data(name_en="Added after the backup", lat=51.0))
     before = fingerprint(engine)
     rewrite_manifest(tmp_path / "b.tar", tmp_path / "lying.tar", lambda m: m["tables"].update(site=999))
     with pytest.raises(BackupError, match="table site: the backup holds 999 rows, the restore gave 1"):
-        restore(engine, tmp_path / "lying.tar", files, replace=True)
+        restore(engine, tmp_path / "lying.tar", files, replace=True, actor=ADMIN)
     assert fingerprint(engine) == before  # the tables were dropped and reloaded, then all of it rolled back
 
 
 def test_a_backup_from_a_newer_schema_is_refused(engine, admin, files, tmp_path):
     add_site_with_evidence(engine, admin, files)
-    backup(engine, tmp_path / "b.tar", files)
+    backup(engine, tmp_path / "b.tar", files, actor=ADMIN)
     rewrite_manifest(tmp_path / "b.tar", tmp_path / "newer.tar", lambda m: m.update(schema_revision="9999"))
     before = fingerprint(engine)
     with pytest.raises(BackupError, match="revision 9999, which this version of the register does not know"):
-        restore(engine, tmp_path / "newer.tar", files, replace=True)
+        restore(engine, tmp_path / "newer.tar", files, replace=True, actor=ADMIN)
     assert fingerprint(engine) == before
 
 
@@ -265,11 +267,11 @@ def test_a_backup_from_an_older_schema_is_restored_then_migrated(engine, db_url,
     migrate(engine, "0003")
     register = Register(engine)
     register.create_site(register.actor(), site_data())
-    made = backup(engine, tmp_path / "old.tar", files)
+    made = backup(engine, tmp_path / "old.tar", files, actor=ADMIN)
     assert made.revision == "0003"
 
     empty_database(engine, db_url)
-    restored = restore(engine, tmp_path / "old.tar", files)
+    restored = restore(engine, tmp_path / "old.tar", files, actor=ADMIN)
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     assert (restored.revision_restored, restored.revision_now) == ("0003", head)
     assert current_revision(engine) == head and Register(engine).site_codes() != []
@@ -283,19 +285,19 @@ def test_an_existing_file_is_kept_unless_overwrite_and_a_folder_gets_a_dated_nam
     path = tmp_path / "b.tar"
     path.write_bytes(b"an older backup")
     with pytest.raises(InvalidInput, match="a file that does not exist yet"):
-        backup(engine, path, files)
+        backup(engine, path, files, actor=ADMIN)
     assert path.read_bytes() == b"an older backup"
-    assert backup(engine, path, files, overwrite=True).size_bytes == path.stat().st_size
+    assert backup(engine, path, files, overwrite=True, actor=ADMIN).size_bytes == path.stat().st_size
     with pytest.raises(InvalidInput, match="a file in an existing folder"):
-        backup(engine, tmp_path / "nowhere" / "b.tar", files)
-    dated = backup(engine, tmp_path, files).path
+        backup(engine, tmp_path / "nowhere" / "b.tar", files, actor=ADMIN)
+    dated = backup(engine, tmp_path, files, actor=ADMIN).path
     assert dated.parent == tmp_path and dated.name.startswith("sites-backup-") and dated.suffix == ".tar"
 
 
 def test_a_failed_backup_leaves_no_file(engine, db_url, files, tmp_path):
     empty_database(engine, db_url)  # PostGIS but no schema: not a register
     with pytest.raises(BackupError, match="no schema revision"):
-        backup(engine, tmp_path / "b.tar", files)
+        backup(engine, tmp_path / "b.tar", files, actor=ADMIN)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -303,7 +305,7 @@ def test_a_missing_attachment_file_is_reported_not_fatal(engine, admin, files, t
     add_site_with_evidence(engine, admin, files)
     lost = next(p for p in files.rglob("*.pdf"))
     lost.unlink()
-    made = backup(engine, tmp_path / "b.tar", files)
+    made = backup(engine, tmp_path / "b.tar", files, actor=ADMIN)
     assert made.missing_files == (str(lost.relative_to(files)),) and made.files == 2
 
 
