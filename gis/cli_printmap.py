@@ -45,12 +45,12 @@ def refuse_map_options(fmt: str, options: dict, kind: str = "data") -> None:
             raise InvalidInput(flag, value, f"--format {takers} for this option (--format is {fmt})")
 
 
-def print_sheet(engine, fmt: str, output: Path, options: dict) -> str:
-    """Print the map and say what was written."""
+def print_sheet(engine, fmt: str, output: Path, options: dict, actor=None) -> str:
+    """Print the map (for ``actor``: the public gets the public view) and say what was written."""
     from gis.printmap import print_map  # matplotlib loads only when a map is printed
 
     given = {name: value for name, value in options.items() if value is not None}
-    printed = print_map(engine, output, fmt=fmt, **given)
+    printed = print_map(engine, output, fmt=fmt, actor=actor, **given)
     classes = ", ".join(f"{cls}: {count}" for cls, count in sorted(printed.classes.items()))
     return (f"wrote {printed.paper.upper()} {printed.orientation} {printed.fmt.upper()} of {len(printed.codes)} "
             f"sites ({classes or 'none'}) at 1 : {printed.scale:,} to {printed.path}")

@@ -21,10 +21,12 @@ from sqlalchemy import Engine, func, select, true
 
 from gis import tables as t
 from gis.printmap import find_region, parse_codes
+from gis.public import frame_for
 from gis.ranking_output import write_output
 from gis.xlsx import workbook_bytes
 from sites.errors import InvalidInput
 from sites.i18n import parse_language, text
+from sites.permissions import Actor
 from sites.regions import BY_KATO
 
 FORMATS = ("geojson", "gpkg", "shp", "kml", "csv", "xlsx")
@@ -37,8 +39,9 @@ SHP_NAMES = {"location_precision": "precision", "district_kato": "district", "wo
 
 
 def sites_frame(engine: Engine, *, region: str | None = None, codes: str | Iterable[str] = (),
-                lang: str = "en") -> gpd.GeoDataFrame:
-    """Live sites with their latest score as a GeoDataFrame in EPSG:4326, filtered, ``name`` in ``lang``."""
+                lang: str = "en", actor: Actor | None = None) -> gpd.GeoDataFrame:
+    """Live sites with their latest score as a GeoDataFrame in EPSG:4326, filtered, ``name`` in ``lang``; for the
+    public ``actor`` in the public form (confidential sites generalised, see ``gis.public``)."""
     chosen = find_region(region) if region not in (None, "") else None
     codes = parse_codes(codes)
     if chosen and codes:
@@ -52,7 +55,7 @@ def sites_frame(engine: Engine, *, region: str | None = None, codes: str | Itera
                     s.c.name_kk, s.c.region_kato, s.c.district_kato, s.c.activity, s.c.stage.label("workflow_stage"),
                     s.c.location_precision, latest.c.priority_class, latest.c.total.label("score"),
                     latest.c.confidence, (latest.c.method + " " + latest.c.method_version).label("score_method"),
-                    latest.c.computed_at.label("scored_at"), s.c.geom)
+                    latest.c.computed_at.label("scored_at"), s.c.confidential, s.c.geom)
              .select_from(s.outerjoin(latest, true())).where(~s.c.archived).order_by(s.c.code))
     if chosen:
         query = query.where(s.c.region_kato == chosen.kato)
@@ -61,14 +64,20 @@ def sites_frame(engine: Engine, *, region: str | None = None, codes: str | Itera
     with engine.connect() as conn:
         frame = gpd.read_postgis(query, conn, geom_col="geom", crs="EPSG:4326")
     _check_found(codes, frame)
+    frame = frame_for(actor, frame)
     frame["region"] = [_region_name(kato, lang) for kato in frame["region_kato"]]
     frame["scored_at"] = frame["scored_at"].astype(str).where(frame["scored_at"].notna(), None)
     return frame[[*COLUMNS, "geom"]]
 
 
 def export_sites(engine: Engine, fmt: str, path: Path, *, region: str | None = None,
-                 codes: str | Iterable[str] = (), lang: str = "en", on: dt.date | None = None) -> int:
-    """Write the chosen live sites to ``path`` in ``fmt``; return the number of sites written."""
+                 codes: str | Iterable[str] = (), lang: str = "en", on: dt.date | None = None,
+                 actor: Actor | None = None) -> int:
+    """Write the chosen live sites to ``path`` in ``fmt``; return the number of sites written.
+
+    An export for the public (``actor`` is ``sites.permissions.PUBLIC``) places confidential sites on the public
+    grid only; see :func:`sites_frame`.
+    """
     if fmt not in FORMATS:
         raise InvalidInput("format", fmt, "one of " + ", ".join(FORMATS))
     lang = parse_language(lang)
@@ -77,7 +86,7 @@ def export_sites(engine: Engine, fmt: str, path: Path, *, region: str | None = N
         raise InvalidInput("output", str(path), "a file in an existing folder")
     if fmt == "shp" and path.suffix.lower() != ".zip":
         raise InvalidInput("output", str(path), "a .zip file name: a shapefile is several files, zipped together")
-    frame = sites_frame(engine, region=region, codes=codes, lang=lang)
+    frame = sites_frame(engine, region=region, codes=codes, lang=lang, actor=actor)
     about = _about(frame, lang, on or dt.date.today())
     write_output(WRITERS[fmt](frame, about), path)
     return len(frame)

@@ -19,9 +19,11 @@ from gis import maps
 from gis import tables as t
 from gis.assets import STATIC_DIR
 from gis.printmap import map_content
+from gis.public import rows_for
 from gis.site_layer import CLUSTER_FROM, RawScript, to_script_json
 from sites.errors import InvalidInput
 from sites.i18n import localized, parse_language, translator
+from sites.permissions import Actor
 from sites.regions import BY_KATO
 from sites.scoring.explain import brief
 
@@ -51,18 +53,19 @@ class ExportedMap:
 
 def export_html(engine: Engine, path: str | Path, *, region: str | None = None, codes: str | Iterable[str] = (),
                 title: str | None = None, lang: str = "en", on: date | None = None,
-                cluster_from: int = CLUSTER_FROM) -> ExportedMap:
+                cluster_from: int = CLUSTER_FROM, actor: Actor | None = None) -> ExportedMap:
     """Write the map of the country, a region or chosen sites (as print maps choose them) to one HTML file.
 
     Sites are coloured by class with a legend and a class filter; each popup carries the score explanation in
     ``lang``; boundaries, water and towns are switchable when loaded; every layer shown is credited. The file is
-    written beside ``path`` and renamed, so a failure leaves no half-written file.
+    written beside ``path`` and renamed, so a failure leaves no half-written file. A map for the public
+    (``actor`` is ``sites.permissions.PUBLIC``) places confidential sites on the public grid only.
     """
     lang = parse_language(lang)
     path = _output(path)
-    content = map_content(engine, region=region, codes=codes, title=title, lang=lang, on=on)
+    content = map_content(engine, region=region, codes=codes, title=title, lang=lang, on=on, actor=actor)
     codes = tuple(content.sites["code"])
-    sites = popup_sites(engine, codes, lang)
+    sites = popup_sites(engine, codes, lang, actor=actor)
     _ = translator(lang)
     towns = content.layers.get("towns")
     receptors = {_("export.towns"): _town_points(towns)} if towns is not None and len(towns) else {}
@@ -79,8 +82,10 @@ def export_html(engine: Engine, path: str | Path, *, region: str | None = None, 
                        tuple(content.sources), content.method)
 
 
-def popup_sites(engine: Engine, codes: Iterable[str], lang: str) -> list[dict[str, Any]]:
-    """The chosen sites with everything their popups show, names in ``lang`` where the register has them."""
+def popup_sites(engine: Engine, codes: Iterable[str], lang: str, *,
+                actor: Actor | None = None) -> list[dict[str, Any]]:
+    """The chosen sites with everything their popups show, names in ``lang`` where the register has them (for the
+    public ``actor``, confidential sites generalised)."""
     s, sc, c, sco = t.site, t.site_contaminant, t.contaminant, t.score
     order = dict.fromkeys((lang, "ru", "kk", "en"))
     names = (select(func.string_agg(func.distinct(func.coalesce(*(c.c[f"name_{k}"] for k in order))), ", "))
@@ -90,10 +95,11 @@ def popup_sites(engine: Engine, codes: Iterable[str], lang: str) -> list[dict[st
               .lateral("latest"))
     query = (select(s.c.code, s.c.name_en, s.c.name_ru, s.c.name_kk, s.c.region_kato, s.c.stage, s.c.location_precision,
                     func.ST_Y(s.c.geom).label("lat"), func.ST_X(s.c.geom).label("lon"), names.label("contaminants"),
-                    latest.c.total, latest.c.priority_class, latest.c.confidence, latest.c.explanation)
+                    latest.c.total, latest.c.priority_class, latest.c.confidence, latest.c.explanation,
+                    s.c.confidential)
              .select_from(s.outerjoin(latest, true())).where(s.c.code.in_(list(codes))).order_by(s.c.code))
     with engine.connect() as conn:
-        return [_popup_site(dict(row), lang) for row in conn.execute(query).mappings()]
+        return [_popup_site(row, lang) for row in rows_for(actor, conn.execute(query).mappings())]
 
 
 def _popup_site(row: dict[str, Any], lang: str) -> dict[str, Any]:

@@ -18,8 +18,10 @@ from sqlalchemy import Connection, Engine, func, select, true
 from gis import tables as t
 from gis.printmap_draw import PAPERS_MM, MapContent, map_aspect, render
 from gis.printmap_words import LANGUAGES, word
+from gis.public import frame_for
 from gis.queries import receptor_points
 from sites.errors import InvalidInput
+from sites.permissions import Actor
 from sites.regions import BY_KATO, REGIONS, Region, parse_region
 from sites.scoring.tables import METHOD_NAME, METHOD_VERSION
 
@@ -55,7 +57,8 @@ class PrintedMap:
 
 def print_map(engine: Engine, path: str | Path, *, fmt: str = "pdf", paper: str = "a4",
               orientation: str = "landscape", region: str | None = None, codes: str | Iterable[str] = (),
-              title: str | None = None, lang: str = "en", on: date | None = None) -> PrintedMap:
+              title: str | None = None, lang: str = "en", on: date | None = None,
+              actor: Actor | None = None) -> PrintedMap:
     """Draw the register's sites on one sheet and write it to ``path``, all or nothing.
 
     Parameters
@@ -75,6 +78,8 @@ def print_map(engine: Engine, path: str | Path, *, fmt: str = "pdf", paper: str 
         where the register has them.
     on : date, optional
         The date printed on the sheet (default: today).
+    actor : Actor, optional
+        Who the sheet is for; the public (``sites.permissions.PUBLIC``) gets confidential sites generalised.
 
     Raises
     ------
@@ -86,7 +91,7 @@ def print_map(engine: Engine, path: str | Path, *, fmt: str = "pdf", paper: str 
     orientation, lang = _choice("orientation", orientation, ORIENTATIONS), _choice("lang", lang, LANGUAGES)
     path = _output(path)
     content = map_content(engine, region=region, codes=codes, title=title, lang=lang, on=on or date.today(),
-                          aspect=map_aspect(paper, orientation))
+                          aspect=map_aspect(paper, orientation), actor=actor)
     drawn = _write(content, paper, orientation, fmt, path)
     short, long = PAPERS_MM[paper]
     classes = content.sites["priority_class"].fillna("unscored").value_counts()
@@ -98,8 +103,9 @@ def print_map(engine: Engine, path: str | Path, *, fmt: str = "pdf", paper: str 
 
 def map_content(engine: Engine, *, region: str | None = None, codes: str | Iterable[str] = (),
                 title: str | None = None, lang: str = "en", on: date | None = None,
-                aspect: float = 1.5) -> MapContent:
-    """Everything one print map shows, read from the register (EPSG:4326), with words in ``lang``.
+                aspect: float = 1.5, actor: Actor | None = None) -> MapContent:
+    """Everything one print map shows, read from the register (EPSG:4326), with words in ``lang``; for the public
+    ``actor``, confidential sites only where the public view places them (``gis.public``).
 
     ``aspect`` (width / height of the map on the sheet) widens the area read so that the parts of the sheet
     beside a tall region or above a wide one are drawn too, not left blank.
@@ -110,7 +116,7 @@ def map_content(engine: Engine, *, region: str | None = None, codes: str | Itera
         raise InvalidInput("sites", ",".join(codes), "either a region or a list of sites, not both")
     local = bool(chosen or codes)
     with engine.connect() as conn:
-        sites = _sites(conn, lang, chosen, codes)
+        sites = frame_for(actor, _sites(conn, lang, chosen, codes))
         _check_found(codes, sites)
         framed = _bounds(conn, chosen, codes, sites, region)
         layers, sources = _layers(conn, _fit(framed, aspect), local, lang)
@@ -192,7 +198,7 @@ def _sites(conn: Connection, lang: str, region: Region | None, codes: tuple[str,
     latest = (select(sc.c.priority_class, sc.c.method, sc.c.method_version).where(sc.c.site_id == s.c.id)
               .order_by(sc.c.computed_at.desc(), sc.c.id.desc()).limit(1).lateral("latest"))
     query = (select(s.c.code, _names(s, lang).label("name"), latest.c.priority_class, latest.c.method,
-                    latest.c.method_version, s.c.geom)
+                    latest.c.method_version, s.c.confidential, s.c.geom)
              .select_from(s.outerjoin(latest, true())).where(~s.c.archived).order_by(s.c.code))
     if region is not None:
         query = query.where(s.c.region_kato == region.kato)

@@ -7,14 +7,17 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 
 from gis import tables as t
+from gis.public import rows_for
+from sites.permissions import Actor
 
 MAX_MAP_SITES = 200_000
 
 
-def map_sites(engine: Engine, regions: list[str] | None = None) -> list[dict[str, Any]]:
-    """Live sites for the map: code, names, stage, class, location and contaminant names.
+def map_sites(engine: Engine, regions: list[str] | None = None, *, actor: Actor | None = None) -> list[dict[str, Any]]:
+    """Live sites for the map: code, names, stage, class, location, contaminant names and the confidential flag.
 
-    ``regions`` (KATO codes) keeps only those regions' sites; None or empty means the whole register.
+    ``regions`` (KATO codes) keeps only those regions' sites; None or empty means the whole register. For the
+    public ``actor`` the rows are in their public form (``gis.public``): confidential sites generalised.
     """
     view = t.sites_view
     names = (
@@ -26,12 +29,12 @@ def map_sites(engine: Engine, regions: list[str] | None = None) -> list[dict[str
     query = select(
         view.c.code, view.c.name, view.c.region, view.c.workflow_stage, view.c.priority_class, view.c.score,
         view.c.location_precision, func.ST_Y(view.c.geom).label("lat"), func.ST_X(view.c.geom).label("lon"),
-        names.label("contaminants"),
-    ).order_by(view.c.code).limit(MAX_MAP_SITES)
+        names.label("contaminants"), t.site.c.confidential,
+    ).select_from(view.join(t.site, t.site.c.id == view.c.id)).order_by(view.c.code).limit(MAX_MAP_SITES)
     if regions:
         query = query.where(view.c.region_kato.in_(regions))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+        return rows_for(actor, conn.execute(query).mappings())
 
 
 def register_version(engine: Engine) -> tuple[int, int]:
@@ -121,8 +124,11 @@ def site_attributes(engine: Engine) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def site_points(engine: Engine) -> dict[str, tuple[float, float]]:
-    """Longitude and latitude of every live site by code, to export rankings and programmes as points."""
-    query = select(t.site.c.code, func.ST_X(t.site.c.geom), func.ST_Y(t.site.c.geom)).where(~t.site.c.archived)
+def site_points(engine: Engine, *, actor: Actor | None = None) -> dict[str, tuple[float, float]]:
+    """Longitude and latitude of every live site by code, to export rankings and programmes as points (for the
+    public ``actor``, confidential sites generalised)."""
+    query = select(t.site.c.code, func.ST_X(t.site.c.geom).label("lon"), func.ST_Y(t.site.c.geom).label("lat"),
+                   t.site.c.confidential).where(~t.site.c.archived)
     with engine.connect() as conn:
-        return {code: (lon, lat) for code, lon, lat in conn.execute(query)}
+        rows = rows_for(actor, conn.execute(query).mappings())
+    return {row["code"]: (row["lon"], row["lat"]) for row in rows}

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, select, text
 
 from gis import tables as t
 from gis.exposure import exposures, stream_exposures
+from gis.public import rows_for
 from gis.services import write_audit
 from sites.errors import InvalidInput
 from sites.permissions import Actor, require
@@ -244,18 +245,26 @@ def _json(value) -> str:
     return orjson.dumps(value).decode()
 
 
-def ranking(engine: Engine, *, top: int | None = None, region: str | None = None) -> list[dict]:
-    """Latest score of every live site, highest first (class I after the scored classes)."""
+def ranking(engine: Engine, *, top: int | None = None, region: str | None = None,
+            actor: Actor | None = None) -> list[dict]:
+    """Latest score of every live site, highest first (class I after the scored classes).
+
+    For the public ``actor`` a confidential site's explanation is left out (``sites.disclosure``): its distances
+    to towns and wells would place the site more exactly than the public view does.
+    """
     query = text("""
         SELECT v.code, v.name, v.region, v.region_kato, sc.priority_class, sc.total, sc.hazard, sc.exposure,
                sc.pathways, sc.confidence, sc.explanation, sc.method, sc.method_version, sc.guideline_set,
-               sc.computed_at
+               sc.computed_at, s.confidential
         FROM sites v
+        JOIN site s ON s.id = v.id
         JOIN LATERAL (SELECT * FROM score WHERE score.site_id = v.id ORDER BY computed_at DESC, id DESC LIMIT 1) sc ON true
         WHERE (CAST(:region AS text) IS NULL OR v.region_kato = :region)
         ORDER BY (sc.priority_class = 'I'), sc.total DESC, v.code
         LIMIT :top
     """)
     with engine.connect() as conn:
-        rows = conn.execute(query, {"region": region, "top": top}).mappings()
-        return [dict(r) for r in rows]
+        rows = rows_for(actor, conn.execute(query, {"region": region, "top": top}).mappings())
+    for row in rows:
+        del row["confidential"]  # only the public form needed it
+    return rows
