@@ -18,6 +18,7 @@ from gis.cli_layers import layers
 from gis.cli_odk import odk
 from gis.cli_printmap import DATA_FORMATS, PRINT_FORMATS, map_options, print_sheet, refuse_map_options
 from gis.cli_programme import programme
+from gis.cli_reports import report
 from gis.cluster import Cluster, database_url
 from gis.settings import Settings
 from sites.errors import InvalidInput, SitesError
@@ -92,6 +93,7 @@ main.add_command(whatif)
 main.add_command(stability)
 main.add_command(programme)
 main.add_command(audit)
+main.add_command(report)
 
 
 @main.group()
