@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -244,11 +245,43 @@ def mapping_from_dict(data: dict[str, Any]) -> Mapping:
     for key, table in {**data.get("values", {}), **data.get("units_by_medium", {})}.items():
         if not isinstance(table, dict):
             raise InvalidInput(f"mapping values.{key}", table, "an object mapping values found to values stored")
+    _check_texts(data)
+    _check_storable(data, "mapping")
     mapping = Mapping(**{k: v for k, v in data.items() if k not in ("columns", "row_key")})
     mapping.columns = {name: _column_list(name, value) for name, value in (data.get("columns") or {}).items()}
     mapping.row_key = _column_list("row_key", data.get("row_key") or [])
     check_mapping(mapping)
     return mapping
+
+
+def _check_texts(data: dict[str, Any]) -> None:
+    """Options read as text must be text (a number as a source or an encoding failed deep inside the import)."""
+    for key in ("source", "crs", "records_path", "sheet", "layer", "encoding", "delimiter"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise InvalidInput(f"mapping {key}", data[key], "text")
+    if data.get("delimiter") and len(data["delimiter"]) != 1:  # empty, as null, means: detect it
+        raise InvalidInput("mapping delimiter", data["delimiter"], "one character, such as , or ; or a tab")
+    for name, template in (data.get("templates") or {}).items():
+        if not isinstance(template, str):
+            raise InvalidInput(f"mapping templates.{name}", template, "text with {Column} placeholders")
+    site_ref = data.get("site_ref")
+    if isinstance(site_ref, dict) and not all(isinstance(v, str) for v in site_ref.values()):
+        raise InvalidInput("mapping site_ref", site_ref, '{"column": ...} with an optional "source", both text')
+
+
+def _check_storable(value: Any, where: str) -> None:
+    """Refuse what the import batch cannot store with the mapping: NaN or infinite numbers, NUL characters."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, where)
+            _check_storable(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, where)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(where, value, "a finite number (JSON has no NaN or Infinity)")
+    elif isinstance(value, str) and "\x00" in value:
+        raise InvalidInput(where, value, "text without NUL characters")
 
 
 def _column_list(name: str, value: Any) -> list[str]:

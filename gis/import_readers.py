@@ -321,6 +321,14 @@ def _delimiter_name(sep: str) -> str:
 
 def _csv_rows(text: str, sep: str, label: str | None, offset: int) -> tuple[list[str], list[SourceRow]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        return _split_csv(reader, label, offset)
+    except csv.Error as error:  # such as a value longer than the csv module's limit of 131,072 characters
+        raise InvalidInput("file", f"{label or 'the file'} at line {reader.line_num}",
+                           f"CSV that splits into values ({error})") from error
+
+
+def _split_csv(reader, label: str | None, offset: int) -> tuple[list[str], list[SourceRow]]:
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise InvalidInput("file", label or "the file", "a header row naming the columns")
@@ -416,7 +424,7 @@ def _read_json(path: Path, label: str, options: dict) -> Table:
     text, _ = decode(path.read_bytes(), label, options["encoding"])
     try:
         document = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (ValueError, RecursionError) as error:  # bad syntax, a number over 4,300 digits, nesting too deep
         raise InvalidInput("file", f"{label} ({error})", "valid JSON") from error
     if isinstance(document, dict) and document.get("type") in ("FeatureCollection", "Feature"):
         return _read_geo(path, label, options["layer"])
@@ -469,7 +477,8 @@ def _read_geo(path: Path, label: str, layer: str | None) -> Table:
     try:
         driver = pyogrio.read_info(path, layer=name)["driver"]
         frame = pyogrio.read_dataframe(path, layer=name)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+    # pyogrio raises ValueError on some fields it cannot make a column of, such as a GeoJSON list of booleans.
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as error:
         raise InvalidInput("file", f"{label} ({error})", FORMATS) from error
     frame = _to_wgs84(frame, label, driver)
     columns = [str(c) for c in frame.columns if c != frame.geometry.name]
@@ -502,7 +511,11 @@ def _to_wgs84(frame, label: str, driver: str):
 
 
 def _geo_value(value: Any) -> Any:
-    """Attribute values as plain Python: missing as None, timestamps as ISO text."""
+    """Attribute values as plain Python: missing as None, timestamps as ISO text, lists as JSON text."""
+    if getattr(value, "ndim", 0) > 0:  # GDAL list fields (a GeoJSON array property) arrive as numpy arrays
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):  # as the JSON records reader keeps them: JSON text
+        return json.dumps(value, ensure_ascii=False, default=str)
     if value is None or pd.isna(value):
         return None
     if hasattr(value, "isoformat"):

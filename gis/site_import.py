@@ -35,6 +35,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import re
 import time
 from collections import Counter, defaultdict
@@ -152,6 +153,8 @@ class Report:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON, and so the batch's stored report, has no NaN or Infinity
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, (tuple, list)):
@@ -331,7 +334,11 @@ def _settle(report: Report, ready: list[_Row], valid_only: bool) -> list[_Row]:
 
 def row_sha256(row: SourceRow) -> str:
     """SHA-256 of a row's values (in column order, as read) and geometry: equal exactly when the row is unchanged."""
-    digest = hashlib.sha256(orjson.dumps(row.values, default=str))
+    try:
+        digest = hashlib.sha256(orjson.dumps(row.values, default=str))
+    except TypeError:  # orjson refuses integers beyond 64 bits (JSON records, a spreadsheet's 1e300): as text
+        digest = hashlib.sha256(orjson.dumps({k: str(v) if type(v) is int else v for k, v in row.values.items()},
+                                             default=str))
     if row.geometry is not None:
         digest.update(shapely.to_wkb(row.geometry, byte_order=1))
     return digest.hexdigest()
@@ -348,6 +355,9 @@ def _keyed_rows(table: Table, mapping: Mapping, report: Report) -> list[_Row]:
         key = _row_key(source, mapping.row_key) if mapping.row_key else sha
         if source.error:
             report.reject(source, "(row)", None, source.error, "row does not fit the header")
+        elif nul := _nul_column(source):  # PostgreSQL text cannot hold NUL; the value is not echoed for that reason
+            report.reject(source, nul, None, f"{nul}: expected text without NUL characters (a damaged or binary "
+                          "file?), received a value containing one", "NUL character in a value")
         elif key is None:
             report.reject(source, key_column, None, f"a value in the row key column(s) {key_column}", "blank row key")
         elif sha in by_sha:
@@ -363,6 +373,11 @@ def _keyed_rows(table: Table, mapping: Mapping, report: Report) -> list[_Row]:
         if key is not None:
             by_key.setdefault(key, source)
     return rows
+
+
+def _nul_column(row: SourceRow) -> str | None:
+    """The first column whose value holds a NUL character, which no PostgreSQL text or JSON value can store."""
+    return next((column for column, value in row.values.items() if isinstance(value, str) and "\x00" in value), None)
 
 
 def _row_key(row: SourceRow, columns: list[str]) -> str | None:

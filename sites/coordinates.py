@@ -5,6 +5,7 @@ Pure text handling: projected readings keep their metres and EPSG code, and ``gi
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -154,7 +155,10 @@ def _normalise(text: str) -> str:
 
 
 def _number(text: str) -> float:
-    return float(text.replace(" ", ""))
+    value = float(text.replace(" ", ""))
+    if not math.isfinite(value):  # hundreds of digits overflow a float to infinity
+        raise InvalidInput(FIELD, text, "metres or degrees, not a number too long to be a coordinate")
+    return value
 
 
 # ---- projected forms --------------------------------------------------------------------------------------------
@@ -355,6 +359,8 @@ def _coordinate(group: list, raw: str) -> tuple[float, str | None, int]:
 
 def _check_parts(numbers: list, parts: list[float], raw: str) -> None:
     for position, (token, value) in enumerate(zip(numbers, parts)):
+        if not math.isfinite(value):  # hundreds of digits overflow a float to infinity
+            raise InvalidInput(FIELD, raw, "degrees, minutes and seconds, not a number too long to be a coordinate")
         if token[2] is not None and token[2] != "°'\""[position]:
             raise InvalidInput(FIELD, raw, "degrees (°), then minutes ('), then seconds (\") in that order")
         if position and not 0 <= value < 60:
