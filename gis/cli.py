@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from gis.cli_audit import audit
 from gis.cli_field import sample
@@ -72,6 +73,12 @@ class Group(click.Group):
             return super().invoke(ctx)
         except SitesError as error:
             click.echo(f"Error: {error.message}", err=True)
+            sys.exit(1)
+        except OperationalError as error:
+            # The server went away or refused us: one line, not a traceback; the step's transaction was not committed.
+            reason = str(error.orig or error).strip().splitlines()[0]
+            click.echo(f"Error: the database failed or could not be reached ({reason}); the unfinished step was not "
+                       "saved. `sites db status` shows the database's state.", err=True)
             sys.exit(1)
 
 

@@ -99,7 +99,8 @@ def read_table(path: str | Path, *, sheet: str | None = None, layer: str | None 
     path = Path(path)
     _check_size(path, max_bytes)
     digest = file_sha256(path)
-    options = dict(sheet=sheet, layer=layer, records_path=records_path, encoding=encoding, delimiter=delimiter)
+    options = dict(sheet=sheet, layer=layer, records_path=records_path, encoding=encoding, delimiter=delimiter,
+                   max_bytes=max_bytes)
     if path.suffix.lower() in (".zip", ".kmz"):
         table = _read_archive(path, max_bytes, options)
     else:
@@ -131,7 +132,7 @@ def _read_file(path: Path, label: str, options: dict) -> Table:
     if suffix in TEXT_SUFFIXES:
         return _read_csv([(path, label)], options["encoding"], options["delimiter"])
     if suffix == ".xlsx":
-        return _read_xlsx(path, label, options["sheet"])
+        return _read_xlsx(path, label, options["sheet"], options.get("max_bytes", DEFAULT_MAX_BYTES))
     if suffix in (".json", ".geojson"):
         return _read_json(path, label, options)
     if suffix in GEO_SUFFIXES:
@@ -151,6 +152,16 @@ def _read_archive(path: Path, max_bytes: int, options: dict) -> Table:
         with tempfile.TemporaryDirectory(prefix="sites-import-") as folder:
             extracted = [extract_entry(archive, info, Path(folder), path.name) for info in entries]
             return _read_extracted(extracted, path.name, options)
+
+
+def _check_unpacked(path: Path, label: str, max_bytes: int) -> None:
+    """An XLSX is a zip of XML: a small file can unpack to gigabytes (openpyxl holds the shared strings in
+    memory), so its parts are measured as a zip's are before openpyxl opens it."""
+    with open_zip(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > max_bytes:
+        raise InvalidInput("file", f"{label} unpacking to {unpacked:,} bytes",
+                           f"a workbook whose contents total at most {max_bytes:,} bytes")
 
 
 def open_zip(path: Path) -> zipfile.ZipFile:
@@ -364,9 +375,10 @@ def _unique_headers(header: list[str]) -> list[str]:
 
 
 # ---- XLSX ----------------------------------------------------------------------------------------------------------
-def _read_xlsx(path: Path, label: str, sheet: str | None) -> Table:
+def _read_xlsx(path: Path, label: str, sheet: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Table:
     import openpyxl  # only XLSX imports need it
 
+    _check_unpacked(path, label, max_bytes)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:

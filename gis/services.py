@@ -351,6 +351,9 @@ def _next_code(conn: Connection, region_kato: str | None) -> str:
     return allocate_codes(conn, region_kato, 1)[0]
 
 
+MAX_CODE = 9999  # codes are KZ-XXX-NNNN: four digits
+
+
 def allocate_codes(conn: Connection, region_kato: str | None, count: int) -> list[str]:
     """The next ``count`` free codes of the region's series (KZ-XXX-NNNN outside any region), in order.
 
@@ -360,13 +363,18 @@ def allocate_codes(conn: Connection, region_kato: str | None, count: int) -> lis
     prefix = f"KZ-{region.abbr if region else 'XXX'}-"
     # Serialise code allocation per prefix so two inspectors saving at once never get the same code.
     conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(prefix))))
-    last = conn.execute(
-        select(func.max(func.substr(t.site.c.code, len(prefix) + 1).cast(t.Integer)))
-        .where(t.site.c.code.like(prefix + "%"))
-    ).scalar() or 0
-    if last + count > 9999:
-        raise InvalidInput("code", f"{prefix}{last + count}", f"room in the {prefix}NNNN series (at most 9999 codes)")
-    return [f"{prefix}{number:04d}" for number in range(last + 1, last + count + 1)]
+    numbers = func.substr(t.site.c.code, len(prefix) + 1)
+    in_series = t.site.c.code.like(prefix + "%") & numbers.op("~")("^[0-9]{4}$")
+    last = conn.execute(select(func.max(numbers.cast(t.Integer))).where(in_series)).scalar() or 0
+    if last + count <= MAX_CODE:
+        return [f"{prefix}{number:04d}" for number in range(last + 1, last + count + 1)]
+    # The top of the series is taken (an imported code such as KZ-PAV-9999): use the numbers still free below it.
+    used = set(conn.execute(select(numbers.cast(t.Integer)).where(in_series)).scalars())
+    free = [number for number in range(1, MAX_CODE + 1) if number not in used][:count]
+    if len(free) < count:
+        raise InvalidInput("code", f"{count} more codes in {prefix}NNNN",
+                           f"room in the series ({MAX_CODE - len(used)} of {MAX_CODE} codes free)")
+    return [f"{prefix}{number:04d}" for number in free]
 
 
 def write_audit(conn: Connection, actor: Actor, action: str, entity: str, entity_id: Any,

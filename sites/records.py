@@ -41,13 +41,15 @@ class Field:
     help: str = ""
 
 
-def _text(max_len: int) -> Callable[[str, Any], str | None]:
+def text_field(max_len: int) -> Callable[[str, Any], str | None]:
     def clean(field: str, value: Any) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str):
             raise InvalidInput(field, value, f"text of at most {max_len} characters")
         value = value.strip()
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL: refuse it here, by name, not as a database error
+            raise InvalidInput(field, value.replace("\x00", "\\0")[:40], "text without NUL (\\0) characters")
         if len(value) > max_len:
             raise InvalidInput(field, value[:40] + "...", f"text of at most {max_len} characters")
         return value or None
@@ -189,23 +191,23 @@ def _parse_geometry(field: str, value: Any):
 
 SITE_FIELDS: tuple[Field, ...] = (
     Field("code", _code, help="Register code KZ-<region>-NNNN; generated when left empty"),
-    Field("name_en", _text(200), help="Name in English"),
-    Field("name_ru", _text(200), help="Name in Russian"),
-    Field("name_kk", _text(200), help="Name in Kazakh"),
-    Field("description", _text(4000)),
+    Field("name_en", text_field(200), help="Name in English"),
+    Field("name_ru", text_field(200), help="Name in Russian"),
+    Field("name_kk", text_field(200), help="Name in Kazakh"),
+    Field("description", text_field(4000)),
     Field("lat", _latitude, required=True, help="Latitude, decimal degrees WGS84"),
     Field("lon", _longitude, required=True, help="Longitude, decimal degrees WGS84"),
     Field("footprint", _footprint, help="Outline polygon, WKT or GeoJSON in EPSG:4326"),
     Field("location_precision", _choice(vocab.LOCATION_PRECISION), required=True),
-    Field("location_note", _text(1000)),
+    Field("location_note", text_field(1000)),
     Field("region_kato", _kato),
     Field("district_kato", _kato),
     Field("activity", _choice(vocab.ACTIVITY), required=True),
     Field("operating_from", _year),
     Field("operating_to", _year),
-    Field("operator", _text(300)),
+    Field("operator", text_field(300)),
     Field("owner_status", _choice(vocab.OWNER_STATUS), default="unknown"),
-    Field("land_use", _text(200)),
+    Field("land_use", text_field(200)),
     Field("area_ha", number_field()),
     Field("waste_volume_m3", number_field()),
     Field("waste_mass_t", number_field()),
@@ -213,10 +215,10 @@ SITE_FIELDS: tuple[Field, ...] = (
     Field("accessibility", _choice(vocab.ACCESSIBILITY), default="unknown"),
     Field("stage", _choice(vocab.STAGE), default="suspected"),
     Field("remediation_cost_kzt", number_field()),
-    Field("funding", _text(300)),
+    Field("funding", text_field(300)),
     Field("remediation_deadline", clean_date),
     Field("confidential", _bool, default=False),
-    Field("sources", _text(4000)),
+    Field("sources", text_field(4000)),
 )
 
 FIELDS_BY_NAME = {f.name: f for f in SITE_FIELDS}

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from sites import vocab
 from sites.errors import InvalidInput
-from sites.records import clean_date, number_field
+from sites.records import clean_date, number_field, text_field
 from sites.units import normalise
 
 _NON_NEGATIVE = number_field(0.0)
@@ -50,6 +50,14 @@ def parse_reported(text: Any, detection_limit: float | None = None) -> tuple[str
     return qualifier, value, detection_limit
 
 
+LAB_TEXT, SOURCE_TEXT, NOTE_TEXT = text_field(300), text_field(4000), text_field(4000)
+
+
+def _as_text(value: Any) -> str | None:
+    """A lab's name or a note as text (a spreadsheet may give a number); empty means none."""
+    return None if value is None or value == "" else str(value)
+
+
 def validate_sample(data: Mapping[str, Any]) -> dict[str, Any]:
     """Clean one sample result; return stored values including the canonical value and unit."""
     unknown = sorted(set(data) - set(SAMPLE_FIELDS))
@@ -79,9 +87,9 @@ def validate_sample(data: Mapping[str, Any]) -> dict[str, Any]:
         "depth_m": _non_negative("depth_m", data.get("depth_m")),
         "sampled_on": _date(data.get("sampled_on")),
         "sampled_year": _year(data.get("sampled_year")),
-        "laboratory": data.get("laboratory") or None,
-        "source": data.get("source") or None,
-        "note": data.get("note") or None,
+        "laboratory": LAB_TEXT("laboratory", _as_text(data.get("laboratory"))),
+        "source": SOURCE_TEXT("source", _as_text(data.get("source"))),
+        "note": NOTE_TEXT("note", _as_text(data.get("note"))),
         "value_canonical": canonical,
         "unit_canonical": canonical_unit,
     }

@@ -105,3 +105,16 @@ def test_rank_exports_a_workbook_with_the_method_version_and_date(run, tmp_path)
     csv_path = tmp_path / "ranking.csv"
     run("rank", "--format", "csv", "-o", str(csv_path))
     assert csv_path.read_text(encoding="utf-8").startswith("rank,code,class")
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(monkeypatch):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on once it is closed again
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    run = cli_invoker(f"postgresql://nobody:wrong@127.0.0.1:{port}/sites", monkeypatch)
+    result = run("site", "show", "KZ-PAV-0001")
+    assert result.exit_code == 1, result.output
+    assert "Error: the database failed or could not be reached" in result.output
+    assert "Traceback" not in result.output

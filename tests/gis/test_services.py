@@ -195,3 +195,10 @@ def test_history_includes_the_sites_samples_contaminants_inspections_and_files(e
     entries = [(e["action"], e["entity"]) for e in register.history(site["code"])]
     assert entries == [("insert", "site"), ("insert", "site_contaminant"), ("insert", "sample"),
                        ("insert", "inspection")]
+
+
+def test_a_taken_top_code_does_not_block_the_series(register, admin, engine):
+    register.create_site(admin, site_data(code="KZ-PAV-9999", region_kato="550000000"))
+    register.create_site(admin, site_data(code="KZ-PAV-0001", region_kato="550000000", lat=52.3, lon=76.95))
+    nxt = register.create_site(admin, site_data(region_kato="550000000", lat=52.4, lon=77.1))
+    assert nxt["code"] == "KZ-PAV-0002"

@@ -153,3 +153,15 @@ def test_a_file_whose_content_is_not_its_claimed_type_is_refused(register, engin
         attach(engine, register.actor(), "KZ-PAV-0001", name, content, files_dir=tmp_path)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.attachment)).scalar() == 0
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_its_size_is_refused(tmp_path):
+    path = tmp_path / "sites.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/sharedStrings.xml", "w") as entry:
+            for _ in range(32):  # 32 MiB of one repeated string: kilobytes packed
+                entry.write(b"<si><t>aaaaaaaa</t></si>" * 43_690)
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(InvalidInput, match="a workbook whose contents total at most"):
+        read_table(path, max_bytes=5_000_000)

@@ -83,3 +83,12 @@ def test_geometry_hash_changes_exactly_with_the_geometry():
     assert base != geometry_sha256(50.0500001, 72.95, None)
     footprint = validate_site({**GOOD, "footprint": "POLYGON((72.9 50, 73 50, 73 50.1, 72.9 50))"})["footprint"]
     assert geometry_sha256(50.05, 72.95, footprint) != base
+
+
+def test_a_nul_character_is_refused_by_name_before_the_database_sees_it():
+    from sites.samples import validate_sample
+
+    with pytest.raises(InvalidInput, match="description.*without NUL"):
+        validate_site({**GOOD, "description": "before\x00after"})
+    with pytest.raises(InvalidInput, match="note.*without NUL"):
+        validate_sample({"contaminant": "hg", "medium": "soil", "value": "1", "unit": "mg/kg", "note": "a\x00b"})
