@@ -30,6 +30,11 @@ class Settings:
         From how many sites the map groups markers into clusters (``SITES_MAP_CLUSTER_FROM``).
     language : str
         The app's language until the reader chooses another (``SITES_LANG``: kk, ru or en).
+    session_minutes : int
+        An app session signs out after this many minutes without an action (``SITES_SESSION_MINUTES``, 60).
+    oidc_claim : str
+        With single sign-on (an ``[auth]`` section in ``.streamlit/secrets.toml``), the identity's claim that must
+        equal a register user's email (``SITES_OIDC_CLAIM``, default ``email``); see docs/operations.md.
     """
 
     home: Path
@@ -38,6 +43,8 @@ class Settings:
     files_root: Path | None = None
     map_cluster_from: int = 2000
     language: str = "en"
+    session_minutes: int = 60
+    oidc_claim: str = "email"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -47,7 +54,9 @@ class Settings:
         return cls(home=home, database_url=env.get("DATABASE_URL") or None, app_port=_port(env.get("PORT", "8501")),
                    files_root=Path(files).resolve() if files else None,
                    map_cluster_from=_count("SITES_MAP_CLUSTER_FROM", env.get("SITES_MAP_CLUSTER_FROM", "2000")),
-                   language=parse_language(env.get("SITES_LANG") or "en"))
+                   language=parse_language(env.get("SITES_LANG") or "en"),
+                   session_minutes=_minutes(env.get("SITES_SESSION_MINUTES") or "60"),
+                   oidc_claim=(env.get("SITES_OIDC_CLAIM") or "email").strip())
 
     @property
     def cluster_dir(self) -> Path:
@@ -66,6 +75,12 @@ class Settings:
 def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise InvalidInput("PORT", text, "a TCP port number between 1 and 65535")
+    return int(text)
+
+
+def _minutes(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 24 * 60:
+        raise InvalidInput("SITES_SESSION_MINUTES", text, "a whole number of minutes from 1 to 1440")
     return int(text)
 
 

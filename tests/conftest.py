@@ -170,3 +170,28 @@ def shared_data(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not present (shared data lives beside the checkout)")
     return path
+
+
+# ---- signing in (issue 7): tests act as a user of their own, with a password only the tests know ----------------
+TEST_PASSWORD = "test-only password, never a deployment's"
+
+
+def add_test_user(engine, name: str, role: str = "admin", regions=()) -> str:
+    """Create ``name`` (once) with :data:`TEST_PASSWORD`, so that an app test can sign in as it through the form."""
+    from gis.services import Register
+
+    register = Register(engine)
+    if name not in {user["name"] for user in register.list_users()}:
+        register.add_user(register.actor(), name, role, list(regions), password=TEST_PASSWORD)
+    return name
+
+
+def sign_in(at, name: str, password: str = TEST_PASSWORD):
+    """Sign an AppTest in through the sidebar form, as a reader would; return it after the rerun."""
+    at.text_input(key="signin-name").input(name)
+    at.text_input(key="signin-password").input(password)
+    at.button(key="signin-submit").click().run()
+    assert not at.exception, at.exception
+    state = at.session_state["signed-in"] if "signed-in" in at.session_state else {}
+    assert state.get("name") == name, [e.value for e in at.error]
+    return at

@@ -25,7 +25,8 @@ elif scope == "sites":
     codes = ",".join(st.multiselect(_("exports.sites"), resources.register().site_codes(), key="export-sites"))
 language = st.selectbox(_("exports.language"), LANGUAGES, format_func=LANGUAGE_NAMES.get, key="export-lang",
                         index=LANGUAGES.index(st.session_state.get("lang", "en")))
-chosen = {"region": region, "codes": codes or (), "lang": language}
+chosen = {"region": region, "codes": codes or (), "lang": language,
+          "actor": resources.actor()}  # a file made from the public view holds only what the public view shows
 
 
 def offer(label: str, key: str, file_name: str, make) -> None:

@@ -5,11 +5,12 @@ import streamlit as st
 
 from gis import queries, scoring
 from sites import vocab
+from sites.permissions import allowed
 from ui import resources, ranking_parts
 
 engine = resources.engine()
 st.title("Ranking")
-ranked = pd.DataFrame(scoring.ranking(engine))
+ranked = pd.DataFrame(scoring.ranking(engine, actor=resources.actor()))
 if ranked.empty:
     st.info("No scores yet: run `sites score` (scripts/run does) to rank the register.")
     st.stop()
@@ -50,6 +51,9 @@ if not shown.empty:
     code = st.selectbox("Site", shown["code"], key="r-site", format_func=lambda c: f"{c} · {names[c]}")
     ranking_parts.site_view(engine, by_code.loc[code])
 
+if not allowed(resources.actor(), "manage_scenarios"):  # what-if, stability and programme are the planners'
+    st.info(resources.translator()("ranking.planners_only"))
+    st.stop()
 st.header("What-if")
 st.caption("Vary the method's adjustable factors within their documented bounds; the official ranking is unchanged.")
 ranking_parts.what_if(engine)

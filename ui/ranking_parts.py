@@ -14,6 +14,7 @@ from gis import queries, ranking_output, whatif
 from sites.errors import SitesError
 from sites.scoring.tables import BY_NAME
 from sites.scoring.whatif import ADJUSTABLE, read_scenario, scenario_file
+from ui import resources
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GPKG = "application/geopackage+sqlite3"
@@ -97,7 +98,7 @@ def programme(engine) -> None:
 
 def _plan(engine, budget: str) -> dict | None:
     try:
-        return {"budget": budget, "report": programme_service.programme(engine, budget)}
+        return {"budget": budget, "report": programme_service.programme(engine, budget, actor=resources.actor())}
     except SitesError as error:
         st.error(str(error))
         return None
@@ -187,7 +188,7 @@ def _load_scenario() -> None:
 
 def _compare(engine, overrides: dict[str, float]) -> dict | None:
     try:
-        return {"overrides": overrides, "rows": whatif.compare(engine, overrides)}
+        return {"overrides": overrides, "rows": whatif.compare(engine, overrides, actor=resources.actor())}
     except SitesError as error:
         st.error(str(error))
         return None
@@ -226,7 +227,8 @@ def stability(engine) -> None:
     if not st.button("Estimate rank stability", key="mc-run"):
         return
     with st.spinner(f"{int(draws)} draws of every site ..."):
-        rows = pd.DataFrame(whatif.stability(engine, draws=int(draws), top=int(top), seed=int(seed)))
+        rows = pd.DataFrame(whatif.stability(engine, draws=int(draws), top=int(top), seed=int(seed),
+                                             actor=resources.actor()))
     st.caption(f"Share of {int(draws)} draws in which each site is in the top {int(top)}, and the ranks it takes "
                "in 90% of them. Uncertain: defaulted values, results below detection, estimated quantities.")
     st.dataframe(rows[["official_rank", "code", "name", "p_top", "median_rank", "rank_low", "rank_high"]],

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from gis.db import make_engine
 from gis.demo import load_demo
 from gis.services import Register
-from tests.conftest import ROOT
+from tests.conftest import ROOT, add_test_user, sign_in
 
 
 @pytest.fixture
@@ -18,7 +18,8 @@ def register(db_url):
     engine = make_engine(db_url)
     register = Register(engine)
     load_demo(engine, register.actor())
-    register.add_user(register.actor(), "aliya", "inspector", ["KZ-ALA"])
+    add_test_user(engine, "aliya", "inspector", ["KZ-ALA"])
+    add_test_user(engine, "editor", "admin")  # edits anywhere, as the pages' users did before sign-in
     yield register
     engine.dispose()
 
@@ -28,7 +29,7 @@ def page(db_url, register, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", db_url)
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
+    sign_in(at.run(), "editor")
     at.switch_page("ui/edit_page.py").run()
     assert not at.exception, at.exception
     return at
@@ -130,8 +131,9 @@ def test_a_gauss_kruger_reading_is_kept_in_the_location_note(page, register):
 
 
 def test_an_inspector_cannot_save_a_site_of_another_region(page, register):
-    page.selectbox(key="acting-as").select(next(o for o in page.selectbox(key="acting-as").options
-                                                 if o.startswith("aliya"))).run()
+    page.button(key="sign-out").click().run()
+    sign_in(page, "aliya")
+    page.switch_page("ui/edit_page.py").run()
     page.radio(key="mode").set_value("Edit a site").run()
     page.selectbox(key="site-code").select("KZ-PAV-0002").run()
     page.text_input(key="edit-operator").input("Not my region").run()

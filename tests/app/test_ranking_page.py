@@ -14,7 +14,7 @@ from gis.demo import load_demo
 from gis.scoring import rescore
 from gis.queries import site_attributes
 from gis.services import Register
-from tests.conftest import ROOT, demo_site_count
+from tests.conftest import ROOT, add_test_user, demo_site_count, sign_in
 from tests.gis.test_ranking_filters import load_districts
 
 
@@ -27,11 +27,12 @@ def page(db_url, monkeypatch, tmp_path):
     rescore(engine, register.actor())
     site = register.get_site("KZ-PAV-0001")
     register.update_site(register.actor(), "KZ-PAV-0001", site["version"], {"remediation_cost_kzt": 9e9})
+    add_test_user(engine, "planner", "planner")  # what-if, stability and the programme are the planners'
     engine.dispose()
     monkeypatch.setenv("DATABASE_URL", db_url)
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
+    sign_in(at.run(), "planner")
     at.switch_page("ui/ranking_page.py").run()
     assert not at.exception, at.exception
     return at

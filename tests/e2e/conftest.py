@@ -14,12 +14,13 @@ import pytest
 
 from gis.db import make_engine
 from gis.services import Register
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_PASSWORD, add_test_user
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 XSS_NAME = "<img src=x onerror=alert(1)> ${alert(2)}"
+E2E_USER = "e2e-admin"  # the browser tests' account (an administrator, as `sites` acts by default)
 LOCAL_PREFIXES = ("http://localhost", "http://127.0.0.1", "ws://localhost", "ws://127.0.0.1", "data:", "blob:", "about:")
 
 
@@ -42,6 +43,7 @@ def app_server(demo_url, tmp_path_factory, request):
         "region_kato": "430000000", "activity": "other",
     })
     sites = len(register.site_codes())
+    add_test_user(engine, E2E_USER, "admin")
     engine.dispose()
     port = free_port()
     # Photos the tests upload go to a temporary folder, not the checkout's .local/files.
@@ -59,6 +61,24 @@ def app_server(demo_url, tmp_path_factory, request):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def open_signed_in(page, url: str, page_path: str, user: str = E2E_USER) -> None:
+    """Open the app, sign in through the sidebar form as ``user``, then go to ``page_path`` by the navigation.
+
+    By the navigation, not by address: loading an address starts a new session, which is signed out.
+    """
+    page.goto(url)
+    form = page.get_by_test_id("stForm")
+    form.get_by_label("User name", exact=True).fill(user)
+    form.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
+    form.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as").first.wait_for(timeout=60_000)
+    page.locator(f'[data-testid="stSidebarNavLink"][href$="/{page_path}"]').click()
+    # The navigation changes the address without loading a page (history API): wait for the address, then for the
+    # page's own elements (Streamlit marks the previous page's stale until the run ends).
+    page.wait_for_function(f"() => location.pathname.endsWith('/{page_path}')", timeout=30_000)
+    page.locator('[data-stale="true"]').first.wait_for(state="detached", timeout=60_000)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen) -> None:

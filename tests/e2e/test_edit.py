@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.e2e.conftest import open_signed_in
 from tests.e2e.test_map import map_frame
 
 pytestmark = pytest.mark.e2e
@@ -55,8 +56,9 @@ def fill(page, label: str, value: str) -> None:
     settled(page)
 
 
-def open_edit(page, url: str, code: str) -> None:
-    page.goto(url + "/edit_page")
+def open_edit(page, url: str, code: str, signed_in: bool = False) -> None:
+    if not signed_in:
+        open_signed_in(page, url, "edit_page")
     page.get_by_text("Edit a site", exact=True).click()
     combo = page.get_by_label("Site", exact=True)
     combo.click()
@@ -75,7 +77,7 @@ def jpeg_without_geotag() -> bytes:
 def test_inspector_adds_a_site_by_map_click_then_a_sample_and_a_photo(app_server, offline_page):
     url, _ = app_server
     page = offline_page
-    page.goto(url + "/edit_page")
+    open_signed_in(page, url, "edit_page")
     frame = map_frame(page)
     box = frame.locator(".leaflet-container").bounding_box()
     frame.locator(".leaflet-container").click(position={"x": box["width"] / 2 + 40, "y": box["height"] / 2})
@@ -86,7 +88,7 @@ def test_inspector_adds_a_site_by_map_click_then_a_sample_and_a_photo(app_server
     wait_text(page, "Saved KZ-")
     code = re.search(r"Saved (KZ-[A-Z]{3}-\d{4})", page.inner_text("body")).group(1)
 
-    open_edit(page, url, code)
+    open_edit(page, url, code, signed_in=True)
     fill(page, "Result", "<0,05")
     page.get_by_role("button", name="Add sample").click()
     wait_text(page, "Sample added: ")
@@ -95,7 +97,7 @@ def test_inspector_adds_a_site_by_map_click_then_a_sample_and_a_photo(app_server
     wait_text(page, "Inspection saved with 1 file(s)")
     wait_text(page, "no geotag (flagged)")
 
-    page.goto(url)
+    page.goto(url)  # a new session: the public view, where the new site is as exact (it is not confidential)
     frame = map_frame(page)
     frame.locator(f"path.site-{code}").wait_for(timeout=30_000, state="attached")
     assert not [u for u in page.blocked if "leaflet" in u or "jquery" in u]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import open_signed_in
 from tests.e2e.test_edit import upload, wait_text
 
 pytestmark = pytest.mark.e2e
@@ -17,7 +18,7 @@ CSV = ("Название;Широта;Долгота;Вид деятельнос
 def test_a_russian_csv_is_previewed_then_only_valid_rows_imported(app_server, offline_page):
     url, _ = app_server
     page = offline_page
-    page.goto(url + "/import_page")
+    open_signed_in(page, url, "import_page")
     wait_text(page, "Import sites or samples")
     upload(page, [{"name": "объекты_павлодар.csv", "mimeType": "text/csv", "buffer": CSV.encode("cp1251")}],
            "Column mapping")
@@ -32,7 +33,7 @@ def test_a_russian_csv_is_previewed_then_only_valid_rows_imported(app_server, of
 def test_a_truncated_zip_is_refused_with_a_reason(app_server, offline_page):
     url, _ = app_server
     page = offline_page
-    page.goto(url + "/import_page")
+    open_signed_in(page, url, "import_page")
     wait_text(page, "Import sites or samples")
     upload(page, [{"name": "layers.zip", "mimeType": "application/zip", "buffer": b"PK\x03\x04\x14\x00\x00\x00broken"}],
            "The file cannot be imported")
@@ -44,7 +45,7 @@ def test_a_field_export_is_checked_then_its_submissions_imported(app_server, off
     url, _ = app_server
     path = write_export(tmp_path / "kz_legacy_sites.zip", [mercury_sludge(), pesticide_store()])
     page = offline_page
-    page.goto(url + "/import_page")
+    open_signed_in(page, url, "import_page")
     wait_text(page, "Import sites or samples")
     page.get_by_text("an ODK Collect / KoboToolbox export of the field form").click()
     upload(page, str(path), "kz_legacy_sites.zip")

@@ -12,6 +12,7 @@ import pytest
 from gis.db import make_engine
 from gis.scoring import rescore
 from gis.services import Register
+from tests.e2e.conftest import open_signed_in
 from tests.e2e.test_edit import fill, settled, wait_text
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +37,7 @@ def demo_url(demo_url):
 
 def open_ranking(page, app_server) -> None:
     url, sites = app_server  # every live site is scored: app_server's extra site too, when it is created
-    page.goto(url + "/ranking_page")
+    open_signed_in(page, url, "ranking_page")  # what-if and the programme are for planners and admins
     wait_text(page, f"{sites} of {sites} sites")
     settled(page)
 
