@@ -9,6 +9,7 @@ st.set_page_config(page_title="Kazakhstan legacy pollution sites", page_icon=":w
 resources.engine()  # fail at start-up, not on the first page, when the database is unreachable
 resources.language()
 _ = resources.translator()
+st.set_page_config(page_title=_("app.title"))  # the browser tab, in the reader's language once it is known
 actor = resources.session()  # the sidebar's sign-in; nobody signed in is the public, which only reads
 editing = allowed_somewhere(actor, "edit_site")  # the add/edit and import pages exist only for those who may edit
 

@@ -8,8 +8,12 @@ from ui import resources, site_form, site_records
 
 register, engine = resources.register(), resources.engine()
 actor = resources.actor()
-st.title("Add or edit a site")
-mode = st.radio("Mode", ["Add a new site", "Edit a site"], horizontal=True, key="mode", label_visibility="collapsed")
+_ = resources.translator()
+st.title(_("edit.title"))
+# The options stay English codes (site_records opens a site by setting "Edit a site"); only their labels change.
+MODES = {"Add a new site": _("edit.mode.add"), "Edit a site": _("edit.mode.edit")}
+mode = st.radio(_("edit.mode"), list(MODES), horizontal=True, key="mode", label_visibility="collapsed",
+                format_func=MODES.get)
 
 
 def name_of(prefix: str) -> str | None:
@@ -24,18 +28,18 @@ def forget(prefix: str) -> None:
 
 def add_site() -> None:
     point = st.session_state.get("new-point")
-    within = st.sidebar.number_input("Duplicate check distance, m", 50, 20_000, 500, step=50, key="dup-distance")
+    within = st.sidebar.number_input(_("edit.dup_distance"), 50, 20_000, 500, step=50, key="dup-distance")
     try:
         nearby = field_entry.possible_duplicates(engine, *point, name_of("new"), within_m=within) if point else []
     except SitesError as error:
-        st.error(f"The duplicate check could not run: {error}")
+        st.error(_("edit.dup_failed", error=error))
         nearby = []
     site_form.location("new", None, nearby)
     values = site_form.fields("new", None)
     choice = site_records.duplicates(nearby) if nearby else "new"
     if choice == "edit":
         return
-    if st.button("Save the new site", type="primary", disabled=choice is None):
+    if st.button(_("edit.save_new"), type="primary", disabled=choice is None, key="save-new"):
         data = {**values, "lat": point[0] if point else None, "lon": point[1] if point else None,
                 "footprint": st.session_state.get("new-footprint")}
         notes = [f"Entered as {typed}" for typed in [st.session_state.get("new-typed")] if typed]
@@ -45,7 +49,7 @@ def add_site() -> None:
         try:
             stored = register.create_site(actor, data)
         except SitesError as error:
-            st.error(f"Not saved: {error}")
+            st.error(_("edit.not_saved", error=error))
             return
         forget("new")
         st.session_state["saved"] = stored["code"]
@@ -55,25 +59,25 @@ def add_site() -> None:
 def edit_site() -> None:
     codes = register.site_codes(include_archived=True)
     if not codes:
-        st.info("The register is empty: add a site first.")
+        st.info(_("edit.empty"))
         return
     wanted = st.session_state.pop("open-code", None)
     if wanted in codes:
         st.session_state["site-code"] = wanted
-    code = st.selectbox("Site", codes, key="site-code")
+    code = st.selectbox(_("edit.site"), codes, key="site-code")
     loaded = st.session_state.get("edit-loaded")
     if not loaded or loaded["code"] != code:
         forget("edit")
         loaded = st.session_state["edit-loaded"] = register.get_site(code)
-    st.caption(f"Version {loaded['version']} loaded; last saved {loaded['updated_at']:%Y-%m-%d %H:%M} UTC"
-               + (" · **archived**" if loaded["archived"] else ""))
+    st.caption(_("edit.loaded", version=loaded["version"], saved=f"{loaded['updated_at']:%Y-%m-%d %H:%M}")
+               + (f" · **{_('edit.archived')}**" if loaded["archived"] else ""))
     if stale := st.session_state.get("edit-stale"):
         st.error(stale["message"])
         st.table(site_records.differences(stale["changed"]))
-        st.button("Load the current version (your edits in this form are discarded)", on_click=forget, args=("edit",))
+        st.button(_("edit.reload"), on_click=forget, args=("edit",), key="reload")
     site_form.location("edit", loaded, [])
     values = site_form.fields("edit", loaded)
-    if st.button("Save changes", type="primary"):
+    if st.button(_("edit.save"), type="primary", key="save-changes"):
         point = st.session_state["edit-point"]
         changes = {**values, "lat": point[0], "lon": point[1], "footprint": st.session_state.get("edit-footprint")}
         save(code, loaded, changes)
@@ -90,7 +94,7 @@ def save(code: str, loaded: dict, changes: dict) -> None:
         st.session_state["edit-stale"] = {"message": str(error), "changed": error.changed}
         st.rerun()
     except SitesError as error:
-        st.error(f"Not saved: {error}")
+        st.error(_("edit.not_saved", error=error))
         return
     forget("edit")
     st.session_state["saved"] = code
@@ -98,7 +102,7 @@ def save(code: str, loaded: dict, changes: dict) -> None:
 
 
 if saved := st.session_state.pop("saved", None):
-    st.success(f"Saved {saved}.")
+    st.success(_("edit.saved", code=saved))
 if mode == "Add a new site":
     add_site()
 else:

@@ -10,40 +10,44 @@ import streamlit as st
 from gis import odk, site_import
 from gis.import_mapping import mapping_from_dict
 from sites.errors import SitesError
-from ui import resources
+from ui import labels, resources
 
 engine, actor = resources.engine(), resources.actor()
-st.title("Import sites or samples")
-st.caption("CSV (any delimiter, UTF-8 or Windows-1251, decimal commas), XLSX, GeoJSON, GeoPackage, zipped Shapefile, "
-           "KML/KMZ. Nothing is stored until you choose how to import; re-importing the same file changes nothing.")
+_ = resources.translator()
+st.title(_("import.title"))
+st.caption(_("import.formats"))
 
-upload = st.file_uploader("File", key="import-file")
-target = st.radio("The file holds", ["site", "sample", "odk"], horizontal=True, key="import-target",
-                  format_func={"site": "sites", "sample": "sample results of stored sites",
-                               "odk": "an ODK Collect / KoboToolbox export of the field form"}.get)
-with st.expander("Field form for ODK Collect / KoboToolbox (works offline)"):
-    st.caption("Load this XLSForm into ODK Central or KoboToolbox; export the submissions as 'CSV zip with media' "
-               "and import the zip here. Repeated submissions are recognised and not imported twice.")
-    st.download_button("Download the XLSForm", resources.xlsform(), file_name="kz_legacy_sites.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+upload = st.file_uploader(_("import.file"), key="import-file")
+TARGETS = {"site": _("import.target.site"), "sample": _("import.target.sample"), "odk": _("import.target.odk")}
+target = st.radio(_("import.target"), list(TARGETS), horizontal=True, key="import-target", format_func=TARGETS.get)
+with st.expander(_("import.odk.form")):
+    st.caption(_("import.odk.form.help"))
+    st.download_button(_("import.odk.download"), resources.xlsform(), file_name="kz_legacy_sites.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="import-xlsform")
 if upload is None:
     st.stop()
 
+PROBLEM_COLUMNS = ["row", "where", "column", "value", "reason"]
 
-def problems_table(problems: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(problems, columns=["row", "where", "column", "value", "reason"])
+
+def problems_table(problems: list[dict]) -> None:
+    st.dataframe(pd.DataFrame(problems, columns=PROBLEM_COLUMNS), hide_index=True, use_container_width=True,
+                 column_config=labels.headers(_, PROBLEM_COLUMNS))
 
 
 def show(report: dict) -> None:
     counts = st.columns(4)
-    for box, name in zip(counts, ("rows_read", "imported", "unchanged", "rejected")):
-        box.metric(name.replace("_", " "), f"{report[name]:,}")
+    names = {"rows_read": _("import.rows_read"), "imported": _("import.imported"),
+             "unchanged": _("import.unchanged"), "rejected": _("import.rejected")}
+    for box, (name, label) in zip(counts, names.items()):
+        box.metric(label, f"{report[name]:,}")
     if report["rejections"]:
-        st.error(f"{report['rejected']:,} rows rejected: " + "; ".join(f"{k} ({v:,})" for k, v in report["reasons"].items()))
-        st.dataframe(problems_table(report["rejections"]), hide_index=True, use_container_width=True)
+        reasons = "; ".join(f"{k} ({v:,})" for k, v in report["reasons"].items())  # the checks' own words
+        st.error(_("import.rejections", count=f"{report['rejected']:,}", reasons=reasons))
+        problems_table(report["rejections"])
     if report["warnings"]:
-        st.warning(f"{len(report['warnings']):,} warnings (stored anyway), e.g. possible duplicates of stored sites")
-        st.dataframe(problems_table(report["warnings"]), hide_index=True, use_container_width=True)
+        st.warning(_("import.warnings", count=f"{len(report['warnings']):,}"))
+        problems_table(report["warnings"])
     for note in report["notes"]:
         st.caption(note)
 
@@ -54,18 +58,18 @@ def import_field_export(path: Path) -> None:
         report = odk.import_export(engine, actor, path, dry_run=True, valid_only=True,
                                    files_dir=resources.settings().files_dir).to_json()
     except SitesError as error:
-        st.error(f"The export cannot be imported: {error}")
+        st.error(_("import.odk.refused", error=error))
         return
     show(report)
-    if st.button(f"Import the {report['imported']:,} valid submissions", type="primary",
+    if st.button(_("import.odk.button", count=f"{report['imported']:,}"), type="primary",
                  disabled=report["imported"] == 0, key="import-odk"):
         done = odk.import_export(engine, actor, path, valid_only=True, files_dir=resources.settings().files_dir)
-        st.success(f"Imported {done.imported:,} submissions; {done.unchanged:,} were already stored.")
+        st.success(_("import.odk.done", imported=f"{done.imported:,}", unchanged=f"{done.unchanged:,}"))
 
 
-with st.expander("Reading options (a workbook's sheet, a GeoPackage's or KML's layer)"):
-    sheet = st.text_input("Sheet", key="import-sheet", help="Default: the first sheet.") or None
-    layer = st.text_input("Layer", key="import-layer", help="Needed when a file holds several layers.") or None
+with st.expander(_("import.options")):
+    sheet = st.text_input(_("import.sheet"), key="import-sheet", help=_("import.sheet.help")) or None
+    layer = st.text_input(_("import.layer"), key="import-layer", help=_("import.layer.help")) or None
 
 with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk and removed with the folder
     path = Path(folder) / Path(upload.name).name
@@ -77,42 +81,42 @@ with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk an
         table = site_import.read_table(path, sheet=sheet, layer=layer)
         detected = site_import.effective_mapping(table, target=target)
     except SitesError as error:
-        st.error(f"The file cannot be imported: {error}")
+        st.error(_("import.refused", error=error))
         st.stop()
-    st.subheader("Column mapping")
-    st.caption(f"{len(table.rows):,} rows; columns: {', '.join(table.columns)}. Edit the mapping if a column is "
-               "matched wrongly, then check again; download it to reuse with `sites import --mapping`.")
-    edited = st.text_area("Mapping (JSON)", value=detected.to_json(table.columns), height=260,
+    st.subheader(_("import.mapping"))
+    st.caption(_("import.mapping.help", rows=f"{len(table.rows):,}", columns=", ".join(table.columns)))
+    edited = st.text_area(_("import.mapping.json"), value=detected.to_json(table.columns), height=260,
                           key=f"mapping-{upload.file_id}-{target}")
-    st.download_button("Download the mapping", edited, file_name=f"{path.stem}.mapping.json", mime="application/json")
+    st.download_button(_("import.mapping.download"), edited, file_name=f"{path.stem}.mapping.json",
+                       mime="application/json", key="import-mapping-download")
     try:
         given = json.loads(edited)
         if not isinstance(given, dict):
-            raise ValueError(f"expected a JSON object {{...}}, received a JSON {type(given).__name__}")
+            raise ValueError(_("import.mapping.not_object", kind=type(given).__name__))
         mapping = site_import.effective_mapping(table, mapping_from_dict(given), target=target)
     except (SitesError, ValueError, TypeError) as error:
-        st.error(f"The mapping is not usable: {error}")
+        st.error(_("import.mapping.unusable", error=error))
         st.stop()
-    st.subheader("Check")
+    st.subheader(_("import.check"))
     # Previewed as a valid-rows import, so the counts say which rows are fine and which are not; "Import all" is
     # then offered only when none is rejected.
     report = site_import.preview(engine, actor, table, mapping, valid_only=True).to_json()
     show(report)
     left, right = st.columns(2)
     # Fixed keys: a label that changes with the counts would otherwise lose a click between two runs.
-    everything = left.button("Import all (nothing is stored if any row is rejected)", type="primary",
+    everything = left.button(_("import.all"), type="primary",
                              disabled=report["rejected"] > 0 or report["imported"] == 0, key="import-all")
-    valid = right.button(f"Import only the {report['imported']:,} valid rows and reject the others",
+    valid = right.button(_("import.valid", count=f"{report['imported']:,}"),
                          disabled=report["rejected"] == 0 or report["imported"] == 0, key="import-valid")
     if everything or valid:
         try:
             done = site_import.commit(engine, actor, table, mapping, valid_only=valid).to_json()
         except SitesError as error:
-            st.error(f"Nothing was imported: {error}")
+            st.error(_("import.failed", error=error))
             st.stop()
         if done["committed"]:
-            st.success(f"Imported {done['imported']:,} rows (batch {done['batch_id']}); "
-                       f"{done['unchanged']:,} were already stored, {done['rejected']:,} rejected.")
+            st.success(_("import.done", imported=f"{done['imported']:,}", batch=done["batch_id"],
+                         unchanged=f"{done['unchanged']:,}", rejected=f"{done['rejected']:,}"))
         else:
-            st.warning("Nothing was imported: the file changed in the register since the check (see below).")
+            st.warning(_("import.stale"))
         show(done)

@@ -14,7 +14,7 @@ from gis import queries, ranking_output, whatif
 from sites.errors import SitesError
 from sites.scoring.tables import BY_NAME
 from sites.scoring.whatif import ADJUSTABLE, read_scenario, scenario_file
-from ui import resources
+from ui import labels, resources
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GPKG = "application/geopackage+sqlite3"
@@ -55,30 +55,41 @@ def district_choices(ranked: pd.DataFrame, regions: list[str]) -> dict[str, str]
 
 def downloads(shown: pd.DataFrame) -> None:
     """The filtered ranking as CSV and as a formatted workbook carrying the method version and date."""
+    _ = resources.translator()
     rows = shown.drop(columns=["rank"]).to_dict("records")
     left, right = st.columns(2)
     # Callables: the files are built when a button is clicked, not on every rerun of the page.
-    left.download_button("Download CSV", lambda: ranking_output.render(rows, "csv"), file_name="ranking.csv",
-                         mime="text/csv", key="r-csv")
-    right.download_button("Download XLSX", lambda: ranking_output.render_xlsx(rows), file_name="ranking.xlsx",
-                          mime=XLSX, key="r-xlsx")
+    left.download_button(_("ranking.download.csv"), lambda: ranking_output.render(rows, "csv"),
+                         file_name="ranking.csv", mime="text/csv", key="r-csv")
+    right.download_button(_("ranking.download.xlsx"), lambda: ranking_output.render_xlsx(rows),
+                          file_name="ranking.xlsx", mime=XLSX, key="r-xlsx")
 
 
 def site_view(engine, site: pd.Series) -> None:
     """The score explained: pathway scores as a chart, every part with its factors and data, and the history."""
-    st.subheader(f"{site.name}: class {site['priority_class']}, total {site['total']:.1f}")
-    st.bar_chart(pd.Series(site["pathways"], name="pathway score"), horizontal=True)
+    _ = resources.translator()
+    st.subheader(_("ranking.site.title", code=site.name, klass=site["priority_class"], total=f"{site['total']:.1f}"))
+    pathways = pd.Series(site["pathways"], name=_("ranking.site.pathway_score"))
+    pathways.index = [labels.vocab_or_value(_, "pathway", p) for p in pathways.index]
+    st.bar_chart(pathways, horizontal=True)
     for part in site["explanation"].get("parts", []):
-        with st.expander(f"{part['pathway'].replace('_', ' ')}: {part['contribution']:.2f} of the total"):
+        with st.expander(_("ranking.site.part", pathway=labels.vocab_or_value(_, "pathway", part["pathway"]),
+                           contribution=f"{part['contribution']:.2f}")):
             factors = pd.DataFrame([{k: v for k, v in f.items() if k != "data"} for f in part.get("factors", [])])
-            st.dataframe(factors, hide_index=True, use_container_width=True)
+            if "name" in factors.columns:
+                factors["name"] = [labels.vocab_or_value(_, "factor", name) for name in factors["name"]]
+            if "kind" in factors.columns:  # how likelihood was found: an observed release or a potential one
+                factors["kind"] = [labels.vocab_or_value(_, "likelihood", k) if isinstance(k, str) else k
+                                   for k in factors["kind"]]
+            st.dataframe(factors, hide_index=True, use_container_width=True,
+                         column_config=labels.headers(_, factors.columns))
             for factor in part.get("factors", []):
                 for line in factor.get("data", []):
-                    st.caption(line)
+                    st.caption(line)  # the method's own account of its data (sites/scoring), in English
     history = pd.DataFrame(queries.score_history(engine, site.name))
     if len(history) > 1:
         st.line_chart(history.set_index("computed_at")["total"])
-    st.dataframe(history, hide_index=True, use_container_width=True)
+    st.dataframe(history, hide_index=True, use_container_width=True, column_config=labels.headers(_, history.columns))
 
 
 def programme(engine) -> None:
@@ -87,9 +98,10 @@ def programme(engine) -> None:
     The result is kept for the budget it was planned for, so that a download or another widget's rerun does not
     lose it; a different budget hides it until it is planned again.
     """
-    budget = st.text_input("Budget, tenge", value="20 000 000 000", key="p-budget",
-                           help="Costs are the entered remediation costs, else estimated from waste volume or area.")
-    if st.button("Plan the programme", key="p-run"):
+    _ = resources.translator()
+    budget = st.text_input(_("programme.budget"), value="20 000 000 000", key="p-budget",
+                           help=_("programme.budget.help"))
+    if st.button(_("programme.run"), key="p-run"):
         st.session_state["p-result"] = _plan(engine, budget)
     result = st.session_state.get("p-result")
     if result and result["budget"] == budget:
@@ -105,27 +117,31 @@ def _plan(engine, budget: str) -> dict | None:
 
 
 def _programme_result(engine, report: dict) -> None:
+    _ = resources.translator()
     totals, greedy = report["totals"], report["greedy"]
     a, b, c = st.columns(3)
-    a.metric("sites funded", totals["sites"])
-    b.metric("cost, tenge", f"{totals['cost_kzt']:,.0f}")
-    c.metric("risk reduction", f"{totals['benefit']:,.0f}",
-             delta=f"{totals['benefit'] - greedy['benefit']:+,.0f} vs funding by rank")
-    st.caption(f"Greedy by rank (funding the ranking from the top): {greedy['sites']} sites, "
-               f"{greedy['cost_kzt']:,} tenge, risk reduction {greedy['benefit']:,.0f}. "
-               f"Scores {report['scores']['method']}; budget {report['budget_kzt']:,} tenge.")
-    st.dataframe(pd.DataFrame(report["selected"]), hide_index=True, use_container_width=True)
+    a.metric(_("programme.funded"), totals["sites"])
+    b.metric(_("programme.cost"), f"{totals['cost_kzt']:,.0f}")
+    c.metric(_("programme.benefit"), f"{totals['benefit']:,.0f}",
+             delta=_("programme.benefit.delta", delta=f"{totals['benefit'] - greedy['benefit']:+,.0f}"))
+    st.caption(_("programme.greedy", sites=greedy["sites"], cost=f"{greedy['cost_kzt']:,}",
+                 benefit=f"{greedy['benefit']:,.0f}", method=report["scores"]["method"],
+                 budget=f"{report['budget_kzt']:,}"))
+    selected = labels.shown(pd.DataFrame(report["selected"]), _, resources.current_language(), region="region")
+    st.dataframe(selected, hide_index=True, use_container_width=True,
+                 column_config=labels.headers(_, selected.columns))
     if report["left_out"]:
-        st.caption(f"Left out: {len(report['left_out'])} scored sites (the reason is given for each).")
-        st.dataframe(pd.DataFrame(report["left_out"])[["rank", "code", "class", "total", "cost_kzt", "reason"]],
-                     hide_index=True, use_container_width=True)
+        st.caption(_("programme.left_out", count=len(report["left_out"])))
+        columns = ["rank", "code", "class", "total", "cost_kzt", "reason"]
+        st.dataframe(pd.DataFrame(report["left_out"])[columns], hide_index=True, use_container_width=True,
+                     column_config=labels.headers(_, columns))
     left, mid, right = st.columns(3)
     # Built when clicked; "ignore": a download does not rerun the page.
-    left.download_button("Download the programme (CSV)", lambda: programme_service.csv_text(report),
+    left.download_button(_("programme.download.csv"), lambda: programme_service.csv_text(report),
                          file_name="programme.csv", mime="text/csv", key="p-csv", on_click="ignore")
-    mid.download_button("Download the programme (XLSX)", lambda: programme_service.xlsx_bytes(report),
+    mid.download_button(_("programme.download.xlsx"), lambda: programme_service.xlsx_bytes(report),
                         file_name="programme.xlsx", mime=XLSX, key="p-xlsx", on_click="ignore")
-    right.download_button("Download the programme (GeoPackage)", lambda: programme_service.gpkg_bytes(engine, report),
+    right.download_button(_("programme.download.gpkg"), lambda: programme_service.gpkg_bytes(engine, report),
                           file_name="programme.gpkg", mime=GPKG, key="p-gpkg", on_click="ignore")
 
 
@@ -136,14 +152,16 @@ def what_if(engine) -> None:
     share; the comparison as CSV, XLSX or GeoPackage) and loaded back from its JSON file. The comparison is kept
     for the values it was computed with, so a download or another widget's rerun does not lose it.
     """
-    st.file_uploader("Load a saved scenario (JSON)", type=["json"], key="w-file", on_change=_load_scenario)
+    _ = resources.translator()
+    st.file_uploader(_("whatif.load"), type=["json"], key="w-file", on_change=_load_scenario)
     message = st.session_state.pop("w-loaded", None)  # shown once, on the run that follows the upload
     if message:
-        getattr(st, message[0])(message[1])
-    overrides = _factor_inputs()
+        kind, key, params = message
+        getattr(st, kind)(_(key, **params))
+    overrides = _factor_inputs(_)
     st.session_state.setdefault("w-name", "scenario")
-    name = st.text_input("Scenario name", key="w-name").strip() or "scenario"
-    if st.button("Compute the scenario", key="w-run"):
+    name = st.text_input(_("whatif.name"), key="w-name").strip() or "scenario"
+    if st.button(_("whatif.run"), key="w-run"):
         st.session_state["w-result"] = _compare(engine, overrides)
     result = st.session_state.get("w-result")
     if result and result["overrides"] == overrides:
@@ -154,7 +172,7 @@ def _declared(name: str) -> float:
     return float(BY_NAME[name].value)
 
 
-def _factor_inputs() -> dict[str, float]:
+def _factor_inputs(_) -> dict[str, float]:
     """One input per adjustable factor; returns the values that differ from the declared ones."""
     overrides = {}
     columns = st.columns(3)
@@ -162,8 +180,9 @@ def _factor_inputs() -> dict[str, float]:
         declared, key = _declared(factor.name), f"w-{factor.name}"
         st.session_state.setdefault(key, declared)  # the default goes through the state, as a loaded file's values do
         chosen = columns[i % 3].number_input(
-            factor.name.replace("_", " "), min_value=float(factor.low), max_value=float(factor.high), key=key,
-            help=f"Declared {declared:g}; bounds {factor.low:g} to {factor.high:g}: {factor.why}")
+            _(f"whatif.factor.{factor.name}"), min_value=float(factor.low), max_value=float(factor.high), key=key,
+            help=_("whatif.factor.help", declared=f"{declared:g}", low=f"{factor.low:g}", high=f"{factor.high:g}",
+                   why=_(f"whatif.why.{factor.name}")))
         if chosen != declared:
             overrides[factor.name] = chosen
     return overrides
@@ -174,16 +193,17 @@ def _load_scenario() -> None:
     upload = st.session_state.get("w-file")
     if upload is None:
         return
+    # What happened is kept as a message key and its values, worded in the reader's language when shown.
     try:
         name, overrides = read_scenario(upload.getvalue())
     except SitesError as error:
-        st.session_state["w-loaded"] = ("error", f"{upload.name} was not loaded: {error}")
+        st.session_state["w-loaded"] = ("error", "whatif.refused", {"file": upload.name, "error": str(error)})
         return
     for factor in ADJUSTABLE:
         st.session_state[f"w-{factor.name}"] = overrides.get(factor.name, _declared(factor.name))
     st.session_state["w-name"] = name
-    st.session_state["w-loaded"] = ("success", f"Loaded the scenario {name!r} from {upload.name}: "
-                                               f"{len(overrides)} factor(s) differ from the declared values.")
+    st.session_state["w-loaded"] = ("success", "whatif.loaded",
+                                    {"name": repr(name), "file": upload.name, "count": len(overrides)})
 
 
 def _compare(engine, overrides: dict[str, float]) -> dict | None:
@@ -195,20 +215,21 @@ def _compare(engine, overrides: dict[str, float]) -> dict | None:
 
 
 def _scenario_result(engine, rows: list[dict], saved: dict) -> None:
+    _ = resources.translator()
     frame = pd.DataFrame(rows)
     moved = int((frame["moved"].fillna(0) != 0).sum())
-    st.caption(f"{len(saved['overrides'])} factor(s) changed; {moved} site(s) change rank. "
-               "Official scores are not changed.")
-    st.dataframe(frame.style.map(_moved_colour, subset=["moved"]), hide_index=True, use_container_width=True)
+    st.caption(_("whatif.result", factors=len(saved["overrides"]), moved=moved))
+    st.dataframe(frame.style.map(_moved_colour, subset=["moved"]), hide_index=True, use_container_width=True,
+                 column_config=labels.headers(_, frame.columns))
     stem = re.sub(r"[^\w.-]+", "_", saved["name"]).strip("._") or "scenario"
     a, b, c, d = st.columns(4)
-    a.download_button("Download the scenario (JSON)", json.dumps(saved, ensure_ascii=False, indent=2),
+    a.download_button(_("whatif.download.json"), json.dumps(saved, ensure_ascii=False, indent=2),
                       file_name=f"{stem}.json", mime="application/json", key="w-json", on_click="ignore")
-    b.download_button("Download the comparison (CSV)", lambda: frame.to_csv(index=False), file_name=f"{stem}.csv",
+    b.download_button(_("whatif.download.csv"), lambda: frame.to_csv(index=False), file_name=f"{stem}.csv",
                       mime="text/csv", key="w-csv", on_click="ignore")
-    c.download_button("Download the comparison (XLSX)", lambda: whatif.xlsx_bytes(rows, saved),
+    c.download_button(_("whatif.download.xlsx"), lambda: whatif.xlsx_bytes(rows, saved),
                       file_name=f"{stem}.xlsx", mime=XLSX, key="w-xlsx", on_click="ignore")
-    d.download_button("Download the comparison (GeoPackage)", lambda: whatif.gpkg_bytes(engine, rows, saved),
+    d.download_button(_("whatif.download.gpkg"), lambda: whatif.gpkg_bytes(engine, rows, saved),
                       file_name=f"{stem}.gpkg", mime=GPKG, key="w-gpkg", on_click="ignore")
 
 
@@ -220,16 +241,16 @@ def _moved_colour(moved) -> str:
 
 def stability(engine) -> None:
     """Each site's chance of being in the top N when uncertain inputs vary (Monte Carlo, nothing stored)."""
+    _ = resources.translator()
     left, mid, right = st.columns(3)
-    draws = left.number_input("Draws", 10, 2000, 200, step=10, key="mc-draws")
-    top = mid.number_input("Top N", 1, 1000, 10, key="mc-top")
-    seed = right.number_input("Seed", 0, 1_000_000, 1, key="mc-seed", help="The same seed repeats a run exactly.")
-    if not st.button("Estimate rank stability", key="mc-run"):
+    draws = left.number_input(_("stability.draws"), 10, 2000, 200, step=10, key="mc-draws")
+    top = mid.number_input(_("stability.top"), 1, 1000, 10, key="mc-top")
+    seed = right.number_input(_("stability.seed"), 0, 1_000_000, 1, key="mc-seed", help=_("stability.seed.help"))
+    if not st.button(_("stability.run"), key="mc-run"):
         return
-    with st.spinner(f"{int(draws)} draws of every site ..."):
+    with st.spinner(_("stability.running", draws=int(draws))):
         rows = pd.DataFrame(whatif.stability(engine, draws=int(draws), top=int(top), seed=int(seed),
-                                             actor=resources.actor()))
-    st.caption(f"Share of {int(draws)} draws in which each site is in the top {int(top)}, and the ranks it takes "
-               "in 90% of them. Uncertain: defaulted values, results below detection, estimated quantities.")
-    st.dataframe(rows[["official_rank", "code", "name", "p_top", "median_rank", "rank_low", "rank_high"]],
-                 hide_index=True, use_container_width=True)
+                                                actor=resources.actor()))
+    st.caption(_("stability.result", draws=int(draws), top=int(top)))
+    columns = ["official_rank", "code", "name", "p_top", "median_rank", "rank_low", "rank_high"]
+    st.dataframe(rows[columns], hide_index=True, use_container_width=True, column_config=labels.headers(_, columns))

@@ -41,11 +41,16 @@ def language() -> str:
     return parse_language(chosen)
 
 
+def current_language() -> str:
+    """The reader's language: the sidebar choice, else ``SITES_LANG`` (gis/settings.py)."""
+    return st.session_state.get("lang") or settings().language
+
+
 def translator():
     """``_(key, **params)`` in the reader's language (the sidebar choice); see sites/i18n.py."""
     from sites.i18n import translator as make
 
-    return make(st.session_state.get("lang") or settings().language)
+    return make(current_language())
 
 
 SESSION = "signed-in"  # {"name", "signed_in_at", "last_seen", "via"} of the signed-in user; absent: the public

@@ -10,27 +10,27 @@ import streamlit as st
 
 from gis import field_entry
 from gis import inspections as inspection_service
-from sites import vocab
+from sites import i18n, vocab
 from sites.errors import SitesError
-
-QUALIFIER_HELP = "Type the result as the lab report prints it: 0,35 · <0.05 · > 100 · н/о or ND (give the limit)."
+from ui import labels, resources
 
 
 def duplicates(nearby: list[dict[str, Any]]) -> str | tuple[str, str] | None:
     """Show possible duplicates and ask what to do: "new", ("link", code), "edit" (switching), or None (undecided)."""
-    st.warning(f"{len(nearby)} stored site(s) are near this point or have a similar name. Check before saving.")
-    st.table(pd.DataFrame([{"code": d["code"], "name": d["name"], "why": d["reason"]} for d in nearby]))
+    _ = resources.translator()
+    st.warning(_("dup.warning", count=len(nearby)))
+    st.table(labels.renamed(_, pd.DataFrame([{"code": d["code"], "name": d["name"], "why": d["reason"]}
+                                              for d in nearby])))
     first = nearby[0]["code"]
     options = ["undecided", "new", f"link:{first}"] + [f"same:{d['code']}" for d in nearby]
-    labels = {"undecided": "Choose…", "new": "It is a different site: save it as new",
-              f"link:{first}": f"Save as new, noting it may be related to {first}"}
-    labels.update({f"same:{d['code']}": f"It is {d['code']}: edit that record instead" for d in nearby})
+    words = {"undecided": _("dup.choose"), "new": _("dup.new"), f"link:{first}": _("dup.link", code=first)}
+    words.update({f"same:{d['code']}": _("dup.same", code=d["code"]) for d in nearby})
     # Keyed by the candidates: a new set of neighbours (the point moved) asks again instead of keeping the answer.
     key = "new-dup-choice-" + "-".join(d["code"] for d in nearby)
-    choice = st.radio("These may be the same site", options, format_func=labels.get, key=key)
+    choice = st.radio(_("dup.question"), options, format_func=words.get, key=key)
     if choice.startswith("same:"):
         code = choice.split(":", 1)[1]
-        st.button(f"Open {code} for editing", on_click=_open, args=(code,))
+        st.button(_("dup.open", code=code), on_click=_open, args=(code,), key="dup-open")
         return "edit"
     if choice.startswith("link:"):
         return ("link", choice.split(":", 1)[1])
@@ -43,9 +43,11 @@ def _open(code: str) -> None:
 
 
 def differences(changed: dict[str, tuple]) -> pd.DataFrame:
-    """What someone else changed: field, the value you loaded, the value stored now."""
-    rows = [{"field": f, "when you loaded it": _show(then), "stored now": _show(now)} for f, (then, now) in changed.items()]
-    return pd.DataFrame(rows or [{"field": "—", "when you loaded it": "", "stored now": ""}])
+    """What someone else changed: field, the value you loaded, the value stored now (headers translated)."""
+    _ = resources.translator()
+    rows = [{"field": f, "then": _show(then), "now": _show(now)} for f, (then, now) in changed.items()]
+    frame = pd.DataFrame(rows or [{"field": "—", "then": "", "now": ""}])
+    return frame.rename(columns={"field": _("diff.field"), "then": _("diff.then"), "now": _("diff.now")})
 
 
 def _show(value: Any) -> str:
@@ -53,7 +55,8 @@ def _show(value: Any) -> str:
 
 
 def archive(register, actor, site: dict[str, Any]) -> None:
-    label = "Restore this site" if site["archived"] else "Archive this site (it leaves the map and ranking)"
+    _ = resources.translator()
+    label = _("records.restore") if site["archived"] else _("records.archive")
     if st.button(label, key="archive-toggle"):
         try:
             register.archive_site(actor, site["code"], site["version"], archived=not site["archived"])
@@ -73,29 +76,49 @@ def samples(engine, register, actor, code: str) -> None:
     Widgets are keyed by the site, so a half-typed result never follows the inspector to another site; a stored
     sample empties the entry, so a second click cannot store it twice.
     """
-    st.subheader("Samples")
+    _, lang = resources.translator(), resources.current_language()
+    st.subheader(_("samples.title"))
     guidelines = field_entry.active_guidelines(engine)
-    catalogue = {c["code"]: f"{c['name_en']} / {c['name_ru']}" for c in field_entry.catalogue(engine)}
+    catalogue = {c["code"]: _contaminant_label(c, lang) for c in field_entry.catalogue(engine)}
     k = f"s-{code}-"
     for name, default in SAMPLE_DEFAULTS.items():
         st.session_state.setdefault(k + name, default)
     left, mid, right = st.columns(3)
-    left.selectbox("Contaminant", list(catalogue), format_func=catalogue.get, key=k + "contaminant")
-    mid.selectbox("Medium", vocab.MEDIUM, key=k + "medium")
-    right.text_input("Result", key=k + "value", help=QUALIFIER_HELP)
-    left.text_input("Unit", key=k + "unit", help="mg/kg, µg/kg, ppm, g/t, mg/L, µg/L, Bq/kg …")
-    mid.text_input("Detection limit (same unit)", key=k + "dl")
-    right.text_input("Depth, m", key=k + "depth")
-    left.date_input("Sampled on", max_value=dt.date.today(), key=k + "date")
-    mid.text_input("Laboratory", key=k + "lab")
+    left.selectbox(_("samples.contaminant"), list(catalogue), format_func=catalogue.get, key=k + "contaminant")
+    mid.selectbox(_("samples.medium"), vocab.MEDIUM, key=k + "medium",
+                  format_func=lambda medium: labels.vocab(_, "medium", medium))
+    right.text_input(_("samples.result"), key=k + "value", help=_("samples.result.help"))
+    left.text_input(_("samples.unit"), key=k + "unit", help=_("samples.unit.help"))
+    mid.text_input(_("samples.detection_limit"), key=k + "dl")
+    right.text_input(_("samples.depth"), key=k + "depth")
+    left.date_input(_("samples.sampled_on"), max_value=dt.date.today(), key=k + "date")
+    mid.text_input(_("samples.laboratory"), key=k + "lab")
     _exceedance(engine, _entry(k), guidelines)
-    st.button("Add sample", key=k + "add", on_click=_add_sample, args=(register, actor, code, k))
-    # Kept until the next attempt (not popped): the map component may rerun the page at any moment.
+    st.button(_("samples.add"), key=k + "add", on_click=_add_sample, args=(register, actor, code, k))
+    # Kept until the next attempt (not popped): the map component may rerun the page at any moment. Kept as what
+    # happened, worded here, so that it reads in the language chosen since.
     if message := st.session_state.get(k + "message"):
-        (st.success if message.startswith("Sample added") else st.error)(message)
+        _sample_message(_, message)
     rows = field_entry.samples_of(engine, code)
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+        frame = labels.shown(pd.DataFrame(rows), _, lang, medium="medium")
+        st.dataframe(frame, hide_index=True, use_container_width=True, column_config=labels.headers(_, frame.columns))
+
+
+def _contaminant_label(contaminant: dict[str, Any], lang: str) -> str:
+    """English readers see the Russian name too, as before; Kazakh and Russian readers their language's first."""
+    if lang == "en":
+        return f"{contaminant['name_en']} / {contaminant['name_ru']}"
+    return i18n.localized(contaminant, lang)
+
+
+def _sample_message(_, message: dict[str, Any]) -> None:
+    if message["error"] is not None:
+        st.error(_("samples.not_saved", error=message["error"]))
+        return
+    entry = message["entry"]
+    st.success(_("samples.added", contaminant=entry["contaminant"], medium=labels.vocab(_, "medium", entry["medium"]),
+                 value=entry["value"], unit=entry["unit"]))
 
 
 def _entry(k: str) -> dict[str, Any]:
@@ -110,13 +133,12 @@ def _add_sample(register, actor, code: str, k: str) -> None:
     try:
         register.add_sample(actor, code, _entry(k))
     except SitesError as error:
-        st.session_state[k + "message"] = f"Not saved: {error}"
+        st.session_state[k + "message"] = {"error": str(error), "entry": None}
         return
     entry = _entry(k)
     for name in ("value", "dl", "depth", "lab"):
         st.session_state[k + name] = SAMPLE_DEFAULTS[name]
-    st.session_state[k + "message"] = (f"Sample added: {entry['contaminant']} in {entry['medium']}, "
-                                       f"{entry['value']} {entry['unit']}.")
+    st.session_state[k + "message"] = {"error": None, "entry": entry}
 
 
 def _exceedance(engine, entry: dict[str, Any], guidelines: str) -> None:
@@ -124,6 +146,7 @@ def _exceedance(engine, entry: dict[str, Any], guidelines: str) -> None:
         return
     from sites.samples import validate_sample
 
+    _ = resources.translator()
     try:
         row = validate_sample({k: v for k, v in entry.items() if v is not None})
         found = field_entry.exceedance(engine, row["contaminant"], row["medium"], row["value"], row["unit"], guidelines)
@@ -131,23 +154,29 @@ def _exceedance(engine, entry: dict[str, Any], guidelines: str) -> None:
         st.error(str(error))
         return
     if found is None:
-        st.info(f"{guidelines} has no guideline value for this contaminant in {entry['medium']}.")
+        st.info(_("samples.no_guideline", guidelines=guidelines, medium=labels.vocab(_, "medium", entry["medium"])))
         return
-    below = "below the detection limit, " if row["qualifier"] == "<" else ""
-    text = (f"{below}{found['ratio']:.2f} × the guideline value {found['guideline']:g} {found['unit']} "
-            f"({found['set']})")
+    numbers = {"ratio": f"{found['ratio']:.2f}", "guideline": f"{found['guideline']:g}", "unit": found["unit"],
+               "set": found["set"]}
+    text = (_("samples.exceedance.below", **numbers) if row["qualifier"] == "<"
+            else _("samples.exceedance", **numbers))
     (st.error if found["ratio"] > 1 else st.success)(text)
 
 
 def inspections(engine, actor, code: str, files_dir) -> None:
     """Record an inspection with photos and documents; photos without a geotag are accepted and flagged."""
-    st.subheader("Inspections, photos and documents")
+    _ = resources.translator()
+    st.subheader(_("inspections.title"))
+    # Keyed widgets: their identity must not hang on the label, which changes with the language.
+    k = f"i-{code}-"
     with st.form(f"inspection-{code}", clear_on_submit=True):
-        when = st.date_input("Inspected on", value=dt.date.today(), max_value=dt.date.today())
-        condition = st.selectbox("Containment seen", vocab.CONTAINMENT, index=vocab.CONTAINMENT.index("unknown"))
-        findings = st.text_area("Findings")
-        files = st.file_uploader("Photos and documents", accept_multiple_files=True)
-        submitted = st.form_submit_button("Save inspection")
+        when = st.date_input(_("inspections.date"), value=dt.date.today(), max_value=dt.date.today(), key=k + "date")
+        condition = st.selectbox(_("inspections.condition"), vocab.CONTAINMENT, key=k + "condition",
+                                 index=vocab.CONTAINMENT.index("unknown"),
+                                 format_func=lambda value: labels.vocab(_, "containment", value))
+        findings = st.text_area(_("inspections.findings"), key=k + "findings")
+        files = st.file_uploader(_("inspections.files"), accept_multiple_files=True, key=k + "files")
+        submitted = st.form_submit_button(_("inspections.save"))
     if submitted:
         _save_inspection(engine, actor, code, {"inspected_on": when, "condition": condition, "findings": findings},
                          files or [], files_dir)
@@ -157,24 +186,27 @@ def inspections(engine, actor, code: str, files_dir) -> None:
 
 def _save_inspection(engine, actor, code, data, files, files_dir) -> None:
     """The inspection and all its files, or nothing: a refused file names itself and nothing is stored."""
+    _ = resources.translator()
     photos = [(upload.name, upload.getvalue()) for upload in files]
     try:
         inspection_service.add_inspection(engine, actor, code, data, photos, files_dir=files_dir)
     except SitesError as error:
-        st.error(f"Nothing was saved: {error}. Remove or replace that file and save again.")
+        st.error(_("inspections.not_saved", error=error))
         return
-    st.success(f"Inspection saved with {len(photos)} file(s). Photos without a GPS geotag are flagged below.")
+    st.success(_("inspections.saved", count=len(photos)))
 
 
 def _attachment_line(engine, item: dict[str, Any], files_dir) -> None:
-    where = ("no geotag (flagged)" if item.get("geotag_missing") else
-             f"taken {item['distance_m']:,.0f} m from the site's point" if item.get("distance_m") is not None else "")
-    line = f"{item['filename']} · {item['media_type']} · {item['size_bytes']:,} bytes · {where} · sha256 {item['sha256'][:12]}…"
+    _ = resources.translator()
+    where = (_("files.no_geotag") if item.get("geotag_missing") else
+             _("files.taken", metres=f"{item['distance_m']:,.0f}") if item.get("distance_m") is not None else "")
+    line = _("files.line", filename=item["filename"], type=item["media_type"], size=f"{item['size_bytes']:,}",
+             where=where, sha256=item["sha256"][:12])
     try:
         thumbnail = (inspection_service.read_thumbnail(engine, item["id"], files_dir=files_dir)
                      if item.get("is_photo") else None)
     except SitesError:  # e.g. the database was restored without the files folder
-        thumbnail, line = None, line + " · FILE MISSING from the files folder"
+        thumbnail, line = None, line + " · " + _("files.missing")
     if thumbnail:
         st.image(thumbnail, caption=line, width=160)
     else:
@@ -183,13 +215,22 @@ def _attachment_line(engine, item: dict[str, Any], files_dir) -> None:
 
 def history(register, code: str) -> None:
     """Every audited change of the site, newest first, with the fields each one changed."""
-    st.subheader("History")
+    _ = resources.translator()
+    st.subheader(_("history.title"))
     rows = []
     for entry in reversed(register.history(code)):
         before, after = entry.get("before") or {}, entry.get("after") or {}
         changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)
                          and k not in ("version", "updated_at"))
-        what = entry["action"] if entry["entity"] == "site" else f"{entry['action']} {entry['entity'].replace('_', ' ')}"
-        rows.append({"when": entry["at"], "who": entry["actor"], "what": what,
+        rows.append({"when": entry["at"], "who": entry["actor"], "what": _what(_, entry["action"], entry["entity"]),
                      "fields": ", ".join(changed) if entry["action"] == "update" else ""})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    frame = pd.DataFrame(rows, columns=["when", "who", "what", "fields"])
+    st.dataframe(frame, hide_index=True, use_container_width=True, column_config=labels.headers(_, frame.columns))
+
+
+def _what(_, action: str, entity: str) -> str:
+    """"update", or "insert sample" for a change to one of the site's records, in the reader's language."""
+    done = labels.vocab_or_value(_, "action", action)
+    if entity == "site":
+        return done
+    return _("history.child", action=done, entity=labels.vocab_or_value(_, "entity", entity))
