@@ -29,7 +29,8 @@ class Settings:
     map_cluster_from : int
         From how many sites the map groups markers into clusters (``SITES_MAP_CLUSTER_FROM``).
     language : str
-        The app's language until the reader chooses another (``SITES_LANG``: kk, ru or en).
+        The app's language until the reader chooses another (``SITES_LANG``: kk, ru or en; default ru, the
+        language most of the register's readers work in; Kazakh and English are one click away).
     session_minutes : int
         An app session signs out after this many minutes without an action (``SITES_SESSION_MINUTES``, 60).
     oidc_claim : str
@@ -42,7 +43,7 @@ class Settings:
     app_port: int
     files_root: Path | None = None
     map_cluster_from: int = 2000
-    language: str = "en"
+    language: str = "ru"
     session_minutes: int = 60
     oidc_claim: str = "email"
 
@@ -54,7 +55,7 @@ class Settings:
         return cls(home=home, database_url=env.get("DATABASE_URL") or None, app_port=_port(env.get("PORT", "8501")),
                    files_root=Path(files).resolve() if files else None,
                    map_cluster_from=_count("SITES_MAP_CLUSTER_FROM", env.get("SITES_MAP_CLUSTER_FROM", "2000")),
-                   language=parse_language(env.get("SITES_LANG") or "en"),
+                   language=parse_language(env.get("SITES_LANG") or "ru"),
                    session_minutes=_minutes(env.get("SITES_SESSION_MINUTES") or "60"),
                    oidc_claim=(env.get("SITES_OIDC_CLAIM") or "email").strip())
 

@@ -19,6 +19,9 @@ from sites.errors import SitesError
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 TEMPLATE = f"sites_test_tmpl_{os.getpid()}_0"
+# Tests find buttons and texts by their English words; the app's own default (Russian) is tested page by page in
+# tests/app/test_languages.py. Apps the browser tests start inherit this.
+os.environ["SITES_LANG"] = "en"
 
 
 def pytest_report_header(config):

@@ -8,6 +8,7 @@ import streamlit as st
 from gis import queries
 from sites.errors import SitesError
 from sites.i18n import LANGUAGE_NAMES, LANGUAGES
+from sites.permissions import allowed
 from ui import resources
 
 _ = resources.translator()
@@ -47,7 +48,8 @@ def offer(label: str, key: str, file_name: str, make) -> None:
                            file_name=file_name, key=f"download-{key}")
 
 
-html_tab, print_tab, data_tab = st.tabs([_("exports.tab.html"), _("exports.tab.print"), _("exports.tab.data")])
+html_tab, print_tab, data_tab, report_tab = st.tabs([_("exports.tab.html"), _("exports.tab.print"),
+                                                     _("exports.tab.data"), _("exports.tab.reports")])
 with html_tab:
     st.caption(_("exports.html.help"))
 
@@ -83,3 +85,35 @@ with data_tab:
 
     suffix = "zip" if data_format == "shp" else data_format
     offer(_("exports.data.make"), f"data-{data_format}", f"sites.{suffix}", make_data)
+
+with report_tab:
+    # Reports print owners and confidential sites' exact places: signed-in users only, not the public view.
+    if not allowed(chosen["actor"], "read_restricted"):
+        st.info(_("exports.reports.sign_in"))
+    else:
+        st.caption(_("exports.reports.help"))
+        site = st.selectbox(_("exports.reports.site"), resources.register().site_codes(), key="report-site")
+
+        def make_passport(path):
+            from gis.report_passport import passport
+
+            passport(engine, site, path, lang=language, files_dir=resources.settings().files_dir)
+
+        offer(_("exports.reports.passport"), f"passport-{site}", f"passport-{site}.pdf", make_passport)
+
+        def make_priorities(path):
+            from gis.report_priorities import priorities
+
+            priorities(engine, path, region=region, lang=language)
+
+        offer(_("exports.reports.priorities"), "priorities", "priorities.pdf", make_priorities)
+        conventions_format = st.selectbox(_("exports.format"), ["pdf", "csv"], format_func=str.upper,
+                                          key="report-conventions-format")
+
+        def make_conventions(path):
+            from gis.report_conventions import conventions
+
+            conventions(engine, path, fmt=conventions_format, lang=language)
+
+        offer(_("exports.reports.conventions"), f"conventions-{conventions_format}",
+              f"conventions.{conventions_format}", make_conventions)

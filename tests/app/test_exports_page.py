@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
 from sites.regions import parse_region
-from tests.conftest import ROOT, demo_site_count
+from tests.conftest import ROOT, add_test_user, demo_site_count, sign_in
 
 
 @pytest.fixture
@@ -56,3 +56,33 @@ def test_a_printed_map_of_chosen_sites(page):
     page.button(key="make-print-pdf-a4-landscape").click().run()
     assert not page.exception and not page.error
     assert download(page, "print-pdf-a4-landscape").startswith(b"%PDF")
+
+
+def test_the_public_view_is_told_to_sign_in_for_reports(page):
+    assert not any(button.key == "make-priorities" for button in page.button)
+    assert any("sign in" in info.value for info in page.info)
+
+
+def test_a_signed_in_planner_makes_a_passport_a_priority_list_and_a_convention_summary(page, demo_url):
+    from gis.db import make_engine
+
+    from gis.scoring import rescore
+    from gis.services import Register
+
+    engine = make_engine(demo_url)
+    add_test_user(engine, "exports-planner", "planner")
+    rescore(engine, Register(engine).actor())  # the priority list ranks scored sites
+    engine.dispose()
+    sign_in(page, "exports-planner")
+    page.switch_page("ui/exports_page.py").run()
+    page.selectbox(key="report-site").set_value("KZ-KAR-0001").run()
+    page.button(key="make-passport-KZ-KAR-0001").click().run()
+    assert not page.exception and not page.error, [e.value for e in page.error]
+    page.button(key="make-priorities").click().run()
+    assert not page.exception and not page.error, [e.value for e in page.error]
+    page.selectbox(key="report-conventions-format").set_value("csv").run()
+    page.button(key="make-conventions-csv").click().run()
+    assert not page.exception and not page.error, [e.value for e in page.error]
+    assert download(page, "passport-KZ-KAR-0001").startswith(b"%PDF")
+    assert download(page, "priorities").startswith(b"%PDF")
+    assert "KZ-KAR-0001" in download(page, "conventions-csv").decode("utf-8-sig")
