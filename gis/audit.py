@@ -19,6 +19,7 @@ from gis.services import CHILD_ENTITIES
 from sites import vocab
 from sites.errors import InvalidInput, NotFound, SitesError
 from sites.permissions import Actor, require_audit
+from sites.report_format import csv_cell
 
 COLUMNS = ("id", "at", "actor", "action", "entity", "entity_id", "site_code", "geom_sha256", "before", "after")
 FORMATS = ("csv", "jsonl")
@@ -195,7 +196,7 @@ def _write_csv(out: IO[str], header: dict[str, Any], rows: Iterable[dict[str, An
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([_csv_value(row[name]) for name in COLUMNS])
+        writer.writerow([csv_cell(_csv_value(row[name])) for name in COLUMNS])
 
 
 def _csv_value(value: Any) -> Any:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from sites.report_format import csv_cell
+
 
 @click.command("whatif")
 @click.option("--set", "settings", multiple=True, metavar="FACTOR=VALUE",
@@ -102,5 +104,5 @@ def _text(rows: list[dict], fmt: str) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["code"], delimiter="," if fmt == "csv" else "\t")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(({k: csv_cell(v) for k, v in row.items()} for row in rows) if fmt == "csv" else rows)
     return out.getvalue()

@@ -28,6 +28,7 @@ from sites.errors import InvalidInput
 from sites.i18n import parse_language, text
 from sites.permissions import Actor
 from sites.regions import BY_KATO
+from sites.report_format import csv_cell
 
 FORMATS = ("geojson", "gpkg", "shp", "kml", "csv", "xlsx")
 COLUMNS = ("code", "name", "name_ru", "name_kk", "region", "region_kato", "district_kato", "activity",
@@ -136,7 +137,13 @@ def _shp(frame, about) -> bytes:
 
 def _csv(frame, about) -> str:
     table = frame.assign(exported=about["exported"], lat=frame.geometry.y, lon=frame.geometry.x).drop(columns="geom")
-    return table.to_csv(index=False)
+    return frame_csv(table)
+
+
+def frame_csv(table) -> str:
+    """A table as CSV in which text a spreadsheet would run as a formula (``=...``) gets a leading apostrophe."""
+    text = table.select_dtypes(include=["object", "string"]).columns
+    return table.assign(**{c: table[c].map(csv_cell) for c in text}).to_csv(index=False)
 
 
 def _xlsx(frame, about) -> bytes:

@@ -24,6 +24,7 @@ from sites.programme import (
 )
 from sites.permissions import Actor, require
 from sites.regions import parse_region
+from sites.report_format import csv_cell
 
 BENEFIT = ("risk reduction = total score / 100 x person-equivalents near the site (the score's targets: people in "
            "the distance rings weighted by distance and sensitivity, of the pathway reaching most; at least 1)")
@@ -173,7 +174,7 @@ def csv_text(report: Mapping[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS + tuple(context))
     writer.writeheader()
-    writer.writerows({**row, **context} for row in export_rows(report))
+    writer.writerows({k: csv_cell(v) for k, v in {**row, **context}.items()} for row in export_rows(report))
     return out.getvalue()
 
 

@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 from gis.xlsx import workbook_bytes
 
 from sites.errors import InvalidInput
+from sites.report_format import csv_cell
 
 COLUMNS = ("rank", "code", "class", "total", "hazard", "exposure", "confidence", "region", "name")
 
@@ -32,7 +33,7 @@ def render(rows: list[dict], fmt: str) -> str:
         writer = csv.DictWriter(out, fieldnames=COLUMNS + ("groundwater", "surface_water", "soil", "air",
                                                           "method", "guidelines"), extrasaction="ignore")
         writer.writeheader()
-        writer.writerows({**r, **r["pathways"]} for r in records)
+        writer.writerows({k: csv_cell(v) for k, v in {**r, **r["pathways"]}.items()} for r in records)
         return out.getvalue()
     return _table(records)
 

@@ -225,7 +225,7 @@ def _scenario_result(engine, rows: list[dict], saved: dict) -> None:
     a, b, c, d = st.columns(4)
     a.download_button(_("whatif.download.json"), json.dumps(saved, ensure_ascii=False, indent=2),
                       file_name=f"{stem}.json", mime="application/json", key="w-json", on_click="ignore")
-    b.download_button(_("whatif.download.csv"), lambda: frame.to_csv(index=False), file_name=f"{stem}.csv",
+    b.download_button(_("whatif.download.csv"), lambda: _csv(frame), file_name=f"{stem}.csv",
                       mime="text/csv", key="w-csv", on_click="ignore")
     c.download_button(_("whatif.download.xlsx"), lambda: whatif.xlsx_bytes(rows, saved),
                       file_name=f"{stem}.xlsx", mime=XLSX, key="w-xlsx", on_click="ignore")
@@ -254,3 +254,9 @@ def stability(engine) -> None:
     st.caption(_("stability.result", draws=int(draws), top=int(top)))
     columns = ["official_rank", "code", "name", "p_top", "median_rank", "rank_low", "rank_high"]
     st.dataframe(rows[columns], hide_index=True, use_container_width=True, column_config=labels.headers(_, columns))
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    from gis.export import frame_csv  # loads the exporters (and matplotlib) only when a CSV is asked for
+
+    return frame_csv(frame)

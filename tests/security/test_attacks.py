@@ -165,3 +165,16 @@ def test_a_workbook_that_unpacks_to_far_more_than_its_size_is_refused(tmp_path):
     assert path.stat().st_size < 1_000_000
     with pytest.raises(InvalidInput, match="a workbook whose contents total at most"):
         read_table(path, max_bytes=5_000_000)
+
+
+def test_a_formula_in_a_name_is_defused_in_csv_exports(register, engine, tmp_path):
+    import csv as csv_module
+
+    register.create_site(register.actor(), site_data(code="KZ-PAV-0009", name_en="=HYPERLINK(\"http://x\")",
+                                                     region_kato="550000000", lat=52.5, lon=77.5))
+    export_sites(engine, "csv", tmp_path / "s.csv")
+    rows = list(csv_module.DictReader((tmp_path / "s.csv").open(encoding="utf-8")))
+    names = {row["code"]: row["name"] for row in rows}
+    assert names["KZ-PAV-0009"] == "'=HYPERLINK(\"http://x\")"
+    assert names["KZ-PAV-0001"] == SCRIPT  # other text untouched
+    assert all(not row["lat"].startswith("'") for row in rows)
