@@ -12,12 +12,14 @@ from shapely.geometry import MultiPolygon, shape
 
 from gis.assets import VENDOR_URL
 from gis.site_layer import CLUSTER_FROM, ReceptorLayer, SiteLayer
-from sites.i18n import translator
+from sites.i18n import catalogue, translator
+from sites.regions import REGIONS
 
 CLASS_COLOURS = {"1": "#b2182b", "2": "#ef8a62", "3": "#fddbc7", "N": "#67a9cf", "I": "#8c6bb1", None: "#808080"}
 CLASS_KEYS = {"1": "class.1", "2": "class.2", "3": "class.3", "N": "class.N", "I": "class.I", None: "class.none"}
 POPUP_KEYS = ("popup.code", "popup.name", "popup.region", "popup.contaminants", "popup.stage", "popup.priority",
               "popup.location", "popup.score", "popup.why")
+REGIONS_BY_NAME = {region.name_en: region for region in REGIONS}
 KAZAKHSTAN_CENTRE = (48.0, 67.0)
 OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 
@@ -44,7 +46,8 @@ def site_map(sites: Iterable[dict[str, Any]], receptors: dict[str, list[dict[str
     fmap = _base_map(KAZAKHSTAN_CENTRE, 5, vendor_url, osm_basemap)
     _ = translator(lang)
     SiteLayer(sites, CLASS_COLOURS, class_labels(lang), vendor_url=vendor_url, cluster_from=cluster_from,
-              filter_title=_("map.filter"), fields=[_(key) for key in POPUP_KEYS]).add_to(fmap)
+              filter_title=_("map.filter"), fields=[_(key) for key in POPUP_KEYS],
+              words=lambda kind, value: _word(_, lang, kind, value)).add_to(fmap)
     overlays = list(overlays)
     for layer in overlays:
         layer.add_to(fmap)
@@ -116,6 +119,14 @@ def inside_point(footprint: dict) -> tuple[float, float]:
     """A point inside a footprint (GeoJSON), for a site placed by drawing its outline only."""
     point = shape(footprint).representative_point()
     return round(point.y, 6), round(point.x, 6)
+
+
+def _word(_, lang: str, kind: str, value: str) -> str:
+    """A stage, location precision or region (by its English name, as queries give it) in the map's language."""
+    if kind == "region":
+        region = REGIONS_BY_NAME.get(value)
+        return getattr(region, f"name_{lang}") if region else value
+    return _(f"{kind}.{value}") if f"{kind}.{value}" in catalogue() else value
 
 
 def class_labels(lang: str = "en") -> dict[str | None, str]:

@@ -8,33 +8,40 @@ from sqlalchemy import Engine, case, func, select
 
 from gis import tables as t
 from gis.public import rows_for
+from sites.i18n import localize_site
 from sites.permissions import Actor
 
 MAX_MAP_SITES = 200_000
 
 
-def map_sites(engine: Engine, regions: list[str] | None = None, *, actor: Actor | None = None) -> list[dict[str, Any]]:
+def map_sites(engine: Engine, regions: list[str] | None = None, *, actor: Actor | None = None,
+              lang: str = "en") -> list[dict[str, Any]]:
     """Live sites for the map: code, names, stage, class, location, contaminant names and the confidential flag.
 
     ``regions`` (KATO codes) keeps only those regions' sites; None or empty means the whole register. For the
-    public ``actor`` the rows are in their public form (``gis.public``): confidential sites generalised.
+    public ``actor`` the rows are in their public form (``gis.public``): confidential sites generalised. Site and
+    contaminant names are in ``lang`` where the register has them.
     """
     view = t.sites_view
+    contaminant = func.coalesce(t.contaminant.c[f"name_{lang}"], t.contaminant.c.name_en)
     names = (
-        select(func.string_agg(func.distinct(t.contaminant.c.name_en), ", "))
+        select(func.string_agg(func.distinct(contaminant), ", "))
         .select_from(t.site_contaminant.join(t.contaminant))
         .where(t.site_contaminant.c.site_id == view.c.id)
         .scalar_subquery()
     )
     query = select(
-        view.c.code, view.c.name, view.c.region, view.c.workflow_stage, view.c.priority_class, view.c.score,
+        view.c.code, view.c.name, t.site.c.name_en, view.c.name_ru, view.c.name_kk, view.c.region,
+        view.c.region_kato, view.c.workflow_stage, view.c.priority_class, view.c.score,
         view.c.location_precision, func.ST_Y(view.c.geom).label("lat"), func.ST_X(view.c.geom).label("lon"),
         names.label("contaminants"), t.site.c.confidential,
     ).select_from(view.join(t.site, t.site.c.id == view.c.id)).order_by(view.c.code).limit(MAX_MAP_SITES)
     if regions:
         query = query.where(view.c.region_kato.in_(regions))
     with engine.connect() as conn:
-        return rows_for(actor, conn.execute(query).mappings())
+        rows = rows_for(actor, conn.execute(query).mappings())
+    # ``region`` stays the English name: pages filter by it and label it in the reader's language themselves.
+    return [localize_site(row, lang, region=False) for row in rows]
 
 
 def register_version(engine: Engine) -> tuple[int, int]:
@@ -49,13 +56,14 @@ def register_version(engine: Engine) -> tuple[int, int]:
     return int(audit), int(score)
 
 
-def region_counts(engine: Engine) -> list[dict[str, Any]]:
-    """Regions that hold live sites, with their KATO code, English name and number of sites, by name."""
+def region_counts(engine: Engine, lang: str = "en") -> list[dict[str, Any]]:
+    """Regions that hold live sites, with their KATO code, name in ``lang`` and number of sites, by name."""
     # From the site table, not the sites view: the view joins each site's latest score, which counting does not need.
     s, r = t.site, t.region
-    query = (select(s.c.region_kato.label("kato"), func.min(r.c.name_en).label("name"), func.count().label("sites"))
+    name = func.min(r.c[f"name_{lang}"])
+    query = (select(s.c.region_kato.label("kato"), name.label("name"), func.count().label("sites"))
              .select_from(s.outerjoin(r, r.c.kato == s.c.region_kato)).where(~s.c.archived)
-             .group_by(s.c.region_kato).order_by(func.min(r.c.name_en)))
+             .group_by(s.c.region_kato).order_by(name))
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
 

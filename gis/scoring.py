@@ -17,12 +17,12 @@ from gis import tables as t
 from gis.exposure import exposures, stream_exposures
 from gis.public import rows_for
 from gis.services import write_audit
-from sites.errors import InvalidInput
+from sites.errors import InvalidInput, SitesError
+from sites.i18n import localize_site
 from sites.permissions import Actor, require
 from sites.scoring.method import Result, Score, SiteInputs, Substance, score_site
 from sites.scoring.tables import METHOD_NAME, OVERRIDES
 from sites.units import canonical_unit, normalise
-from sites.errors import SitesError
 
 DEFAULT_GUIDELINES = "kz_pdk_soil"
 LAND_USE_PREFERENCE = ("residential", "any", "agricultural", "drinking")
@@ -246,14 +246,16 @@ def _json(value) -> str:
 
 
 def ranking(engine: Engine, *, top: int | None = None, region: str | None = None,
-            actor: Actor | None = None) -> list[dict]:
+            actor: Actor | None = None, lang: str = "en") -> list[dict]:
     """Latest score of every live site, highest first (class I after the scored classes).
 
     For the public ``actor`` a confidential site's explanation is left out (``sites.disclosure``): its distances
-    to towns and wells would place the site more exactly than the public view does.
+    to towns and wells would place the site more exactly than the public view does. Site names are in ``lang``
+    where the register has them; ``region`` stays the English name, which pages use as a key and label themselves.
     """
     query = text("""
-        SELECT v.code, v.name, v.region, v.region_kato, sc.priority_class, sc.total, sc.hazard, sc.exposure,
+        SELECT v.code, v.name, s.name_en, v.name_ru, v.name_kk, v.region, v.region_kato, sc.priority_class,
+               sc.total, sc.hazard, sc.exposure,
                sc.pathways, sc.confidence, sc.explanation, sc.method, sc.method_version, sc.guideline_set,
                sc.computed_at, s.confidential
         FROM sites v
@@ -267,4 +269,5 @@ def ranking(engine: Engine, *, top: int | None = None, region: str | None = None
         rows = rows_for(actor, conn.execute(query, {"region": region, "top": top}).mappings())
     for row in rows:
         del row["confidential"]  # only the public form needed it
+        localize_site(row, lang, region=False)
     return rows

@@ -10,7 +10,7 @@ hundred clusters instead of every point. The class filter inside the map works i
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import orjson
 from branca.element import Element, MacroElement
@@ -27,12 +27,14 @@ CLASS_ORDER = ("1", "2", "3", "I", "N", None)  # most urgent first: a cluster ta
 POPUP_FIELDS = ("Code", "Name", "Region", "Contaminants", "Stage", "Priority", "Location", "Score", "Why")
 
 
-def pack(sites: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def pack(sites: Iterable[dict[str, Any]], words: Callable[[str, str], str] | None = None) -> dict[str, Any]:
     """Rows the browser draws: [lat, lon, code, name, class, region, contaminants, stage, precision], plus
     [score, why] for sites that have ``score_text`` or ``why`` (texts of the export's popups).
 
     Class is an index into ``CLASS_ORDER``; region, contaminants, stage and precision are indexes into ``strings``.
+    ``words(kind, value)`` names a stage or a location precision in the reader's language (default: the value).
     """
+    words = words or (lambda _kind, value: _label(value))
     strings: dict[str, int] = {}
     rows = []
     for site in sites:
@@ -40,13 +42,18 @@ def pack(sites: Iterable[dict[str, Any]]) -> dict[str, Any]:
             round(float(site["lat"]), DECIMALS), round(float(site["lon"]), DECIMALS),
             str(site.get("code") or ""), str(site.get("name") or ""),
             CLASS_ORDER.index(site.get("priority_class")) if site.get("priority_class") in CLASS_ORDER else 5,
-            _intern(strings, site.get("region")), _intern(strings, site.get("contaminants")),
-            _intern(strings, _label(site.get("workflow_stage"))), _intern(strings, site.get("location_precision")),
+            _intern(strings, _word(words, "region", site.get("region"))), _intern(strings, site.get("contaminants")),
+            _intern(strings, _word(words, "stage", site.get("workflow_stage"))),
+            _intern(strings, _word(words, "precision", site.get("location_precision"))),
         ]
         if site.get("score_text") or site.get("why"):
             row += [str(site.get("score_text") or ""), str(site.get("why") or "")]
         rows.append(row)
     return {"rows": rows, "strings": list(strings)}
+
+
+def _word(words: Callable[[str, str], str], kind: str, value: str | None) -> str | None:
+    return words(kind, value) if value else value
 
 
 def _intern(strings: dict[str, int], value: Any) -> int:
@@ -231,10 +238,10 @@ class SiteLayer(JSCSSMixin, RawScript):
 
     def __init__(self, sites: Iterable[dict[str, Any]], colours: dict, labels: dict, *, vendor_url: str,
                  cluster_from: int = CLUSTER_FROM, filter_title: str = "Priority class",
-                 fields: Iterable[str] = POPUP_FIELDS) -> None:
+                 fields: Iterable[str] = POPUP_FIELDS, words: Callable[[str, str], str] | None = None) -> None:
         super().__init__()
         self._name = "SiteLayer"
-        packed = pack(sites)
+        packed = pack(sites, words)
         self.count = len(packed["rows"])
         self.cluster_from = cluster_from
         self.data_json = to_script_json(packed)

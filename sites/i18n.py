@@ -80,3 +80,20 @@ def problems() -> list[str]:
         if len({frozenset(n) for n in names.values()}) > 1:
             found.append(f"{key}: placeholders differ {names}")
     return found
+
+
+def localize_site(row: dict[str, Any], lang: str, *, region: bool = True) -> dict[str, Any]:
+    """``row`` with ``name`` in ``lang`` (falling back, see :func:`localized`) and, unless ``region`` is False,
+    ``region`` named in ``lang``.
+
+    The row may carry ``name_en``/``name_ru``/``name_kk`` (taken out here) and ``region_kato``.
+    """
+    from sites.regions import BY_KATO
+
+    names = {key: row.pop(key, None) for key in ("name_en", "name_ru", "name_kk")}
+    if any(names.values()):
+        row["name"] = localized({**names, "name": row.get("name")}, lang)
+    found = BY_KATO.get(row.get("region_kato") or "") if region else None
+    if found is not None:
+        row["region"] = getattr(found, f"name_{lang}", found.name_en)
+    return row

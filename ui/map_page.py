@@ -12,7 +12,7 @@ _ = resources.translator()
 st.title(_("map.title"))
 
 osm = st.sidebar.toggle(_("map.osm"), value=False)
-regions = queries.region_counts(engine)
+regions = queries.region_counts(engine, lang)
 labels = {r["kato"]: f"{r['name'] or r['kato']} ({r['sites']:,})" for r in regions}
 chosen = st.sidebar.multiselect(_("map.regions"), list(labels), format_func=labels.get, key="map-regions",
                                 help=_("map.regions.help"))

@@ -12,7 +12,7 @@ engine = resources.engine()
 lang = resources.current_language()
 _ = resources.translator()
 st.title(_("ranking.title"))
-ranked = pd.DataFrame(scoring.ranking(engine, actor=resources.actor()))
+ranked = pd.DataFrame(scoring.ranking(engine, actor=resources.actor(), lang=st.session_state.get("lang", "en")))
 if ranked.empty:
     st.info(_("ranking.empty"))
     st.stop()

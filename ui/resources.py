@@ -194,18 +194,19 @@ def map_sites(regions: list[str]) -> list[dict]:
     the register has changed since the last read (shared, not copied)."""
     from gis import queries
 
-    return _map_sites(queries.register_version(engine()), tuple(sorted(regions)), actor().public)
+    lang = st.session_state.get("lang") or settings().language
+    return _map_sites(queries.register_version(engine()), tuple(sorted(regions)), actor().public, lang)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _map_sites(version: tuple[int, int], regions: tuple[str, ...], public: bool) -> list[dict]:
+def _map_sites(version: tuple[int, int], regions: tuple[str, ...], public: bool, lang: str) -> list[dict]:
     # cache_resource hands every session the same list (at 100,000 sites a copy per rerun costs seconds);
     # ``version`` is part of the key, so any change to the register reads the sites again; the public's rows are
     # cached apart from everyone else's.
     from gis import queries
     from sites.permissions import PUBLIC
 
-    return queries.map_sites(engine(), list(regions), actor=PUBLIC if public else None)
+    return queries.map_sites(engine(), list(regions), actor=PUBLIC if public else None, lang=lang)
 
 
 @st.cache_data
