@@ -23,7 +23,8 @@ if scope == "region":
     regions = {r["kato"]: f"{r['name'] or r['kato']} ({r['sites']:,})" for r in queries.region_counts(engine)}
     region = st.selectbox(_("map.regions"), list(regions), format_func=regions.get, key="export-region")
 elif scope == "sites":
-    codes = ",".join(st.multiselect(_("exports.sites"), resources.register().site_codes(), key="export-sites"))
+    codes = ",".join(st.multiselect(_("exports.sites"), resources.register().site_codes(), key="export-sites",
+                                    placeholder=_("ui.choose")))
 language = st.selectbox(_("exports.language"), LANGUAGES, format_func=LANGUAGE_NAMES.get, key="export-lang",
                         index=LANGUAGES.index(st.session_state.get("lang", "en")))
 chosen = {"region": region, "codes": codes or (), "lang": language,

@@ -15,6 +15,7 @@ osm = st.sidebar.toggle(_("map.osm"), value=False)
 regions = queries.region_counts(engine, lang)
 labels = {r["kato"]: f"{r['name'] or r['kato']} ({r['sites']:,})" for r in regions}
 chosen = st.sidebar.multiselect(_("map.regions"), list(labels), format_func=labels.get, key="map-regions",
+                                placeholder=_("ui.choose"),
                                 help=_("map.regions.help"))
 sites = resources.map_sites(chosen)
 points, layer = queries.receptor_points(engine, "settlement")

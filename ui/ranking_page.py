@@ -11,6 +11,7 @@ from ui import labels, resources, ranking_parts
 engine = resources.engine()
 lang = resources.current_language()
 _ = resources.translator()
+CHOOSE = {"placeholder": _("ui.choose")}  # Streamlit's own placeholder is English
 st.title(_("ranking.title"))
 ranked = pd.DataFrame(scoring.ranking(engine, actor=resources.actor(), lang=st.session_state.get("lang", "en")))
 if ranked.empty:
@@ -25,23 +26,23 @@ st.caption(_("ranking.method", method=first["method"], version=first["method_ver
 
 left, mid, right = st.columns(3)
 regions = left.multiselect(_("ranking.filter.region"), sorted(ranked["region"].dropna().unique()), key="r-region",
-                           format_func=lambda name: labels.region(lang, name))
+                           format_func=lambda name: labels.region(lang, name), **CHOOSE)
 districts = ranking_parts.district_choices(ranked, regions)
 chosen = {
     "region": regions,
     "district_kato": mid.multiselect(_("ranking.filter.district"), list(districts), format_func=districts.get,
-                                     key="r-district", help=_("ranking.filter.district.help")),
+                                     key="r-district", **CHOOSE, help=_("ranking.filter.district.help")),
     "priority_class": right.multiselect(_("ranking.filter.class"), list(vocab.PRIORITY_CLASS), key="r-class",
-                                        format_func=lambda klass: labels.vocab(_, "class", klass)),
-    "stage": left.multiselect(_("ranking.filter.stage"), vocab.STAGE, key="r-stage",
+                                        format_func=lambda klass: labels.vocab(_, "class", klass), **CHOOSE),
+    "stage": left.multiselect(_("ranking.filter.stage"), vocab.STAGE, key="r-stage", **CHOOSE,
                               format_func=lambda stage: labels.vocab(_, "stage", stage)),
-    "activity": mid.multiselect(_("ranking.filter.activity"), vocab.ACTIVITY, key="r-activity",
+    "activity": mid.multiselect(_("ranking.filter.activity"), vocab.ACTIVITY, key="r-activity", **CHOOSE,
                                 format_func=lambda activity: labels.vocab(_, "activity", activity)),
 }
 contaminant = right.text_input(_("ranking.filter.contaminant"), key="r-contaminant").strip().lower()
 listed = {
     "contaminant_codes": [contaminant] if contaminant else [],
-    "conventions": left.multiselect(_("ranking.filter.convention"), queries.CONVENTIONS, key="r-convention",
+    "conventions": left.multiselect(_("ranking.filter.convention"), queries.CONVENTIONS, key="r-convention", **CHOOSE,
                                     format_func=lambda name: labels.vocab(_, "convention", name),
                                     help=_("ranking.filter.convention.help")),
 }

@@ -15,9 +15,9 @@ if sites.empty:
 
 regions = sorted(r for r in sites["region"].dropna().unique())
 stages = sorted(sites["workflow_stage"].dropna().unique())
-chosen_regions = st.multiselect(_("sites.filter.region"), regions, key="sites-region",
+chosen_regions = st.multiselect(_("sites.filter.region"), regions, key="sites-region", placeholder=_("ui.choose"),
                                 format_func=lambda name: labels.region(lang, name))
-chosen_stages = st.multiselect(_("sites.filter.stage"), stages, key="sites-stage",
+chosen_stages = st.multiselect(_("sites.filter.stage"), stages, key="sites-stage", placeholder=_("ui.choose"),
                                format_func=lambda stage: labels.vocab(_, "stage", stage))
 shown = sites
 if chosen_regions:
