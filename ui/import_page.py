@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from gis import odk, site_import
+from gis import odk, queries, site_import
 from gis.import_mapping import mapping_from_dict
 from sites.errors import SitesError
 from ui import labels, resources
@@ -67,6 +67,15 @@ def import_field_export(path: Path) -> None:
         st.success(_("import.odk.done", imported=f"{done.imported:,}", unchanged=f"{done.unchanged:,}"))
 
 
+def remembered(slot: str, key: tuple, make):
+    """``make()`` once per ``key`` in this session (one entry per slot): a rerun for a click or an edited mapping
+    must not read a 100,000-row file and check every row again. A failure is not remembered."""
+    kept = st.session_state.get(slot)
+    if kept is None or kept[0] != key:
+        kept = st.session_state[slot] = (key, make())
+    return kept[1]
+
+
 with st.expander(_("import.options")):
     sheet = st.text_input(_("import.sheet"), key="import-sheet", help=_("import.sheet.help")) or None
     layer = st.text_input(_("import.layer"), key="import-layer", help=_("import.layer.help")) or None
@@ -78,7 +87,8 @@ with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk an
         import_field_export(path)
         st.stop()
     try:
-        table = site_import.read_table(path, sheet=sheet, layer=layer)
+        table = remembered("import-table", (upload.file_id, sheet, layer),
+                           lambda: site_import.read_table(path, sheet=sheet, layer=layer))
         detected = site_import.effective_mapping(table, target=target)
     except SitesError as error:
         st.error(_("import.refused", error=error))
@@ -100,7 +110,10 @@ with tempfile.TemporaryDirectory() as folder:  # the upload is read from disk an
     st.subheader(_("import.check"))
     # Previewed as a valid-rows import, so the counts say which rows are fine and which are not; "Import all" is
     # then offered only when none is rejected.
-    report = site_import.preview(engine, actor, table, mapping, valid_only=True).to_json()
+    # Checked again whenever the register changes (another import, an edit): the version is part of the key.
+    checked = (upload.file_id, sheet, layer, target, edited, actor.name, queries.register_version(engine))
+    report = remembered("import-report", checked,
+                        lambda: site_import.preview(engine, actor, table, mapping, valid_only=True).to_json())
     show(report)
     left, right = st.columns(2)
     # Fixed keys: a label that changes with the counts would otherwise lose a click between two runs.
