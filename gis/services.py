@@ -7,7 +7,7 @@ import json
 from typing import Any, Iterable, Mapping
 
 import shapely
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gis import tables as t

@@ -22,7 +22,7 @@ from gis.demo import load_demo
 from gis.inspections import add_inspection, attach, list_attachments, read_attachment
 from gis.reference import load_reference
 from gis.services import Register
-from sites.errors import InvalidInput, PermissionDenied
+from sites.errors import InvalidInput
 from sites.permissions import SYSTEM_USER, Actor
 from tests.conftest import _admin, app_url, cli_invoker, demo_site_count, drop_database, new_database
 from tests.gis.factories import site_data
