@@ -153,7 +153,7 @@ def db_url(obj: Context) -> None:
 
 @main.command()
 def assets() -> None:
-    """Fetch Leaflet and jQuery from the npm registry once, so maps render offline."""
+    """Fetch Leaflet, Leaflet.draw, Supercluster and jQuery from the npm registry once, so maps render offline."""
     from gis.assets import STATIC_DIR, fetch
 
     fetched = fetch()

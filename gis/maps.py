@@ -39,7 +39,7 @@ def site_map(sites: Iterable[dict[str, Any]], receptors: dict[str, list[dict[str
              cluster_from: int = CLUSTER_FROM, lang: str = "en", overlays: Iterable[Any] = ()) -> folium.Map:
     """Build the register map: sites coloured by priority class, receptor layers switchable.
 
-    ``vendor_url`` is where Leaflet and jQuery are served from, so the map needs no internet; from
+    ``vendor_url`` is where Leaflet, Supercluster and jQuery are served from, so the map needs no internet; from
     ``cluster_from`` sites on, markers are grouped into clusters (gis/site_layer.py); ``lang`` is the language of
     the class labels and popups; ``overlays`` are further switchable folium layers (boundaries, water).
     """

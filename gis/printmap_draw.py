@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import textwrap
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,6 +20,7 @@ from shapely.ops import polylabel
 
 from gis.maps import CLASS_COLOURS
 from gis.printmap_words import word
+from sites.report_format import printable
 
 PAPERS_MM = {"a4": (210.0, 297.0), "a3": (297.0, 420.0)}  # portrait width x height, ISO 216
 DPI = 300
@@ -220,7 +220,7 @@ def _region_labels(ax, regions: gpd.GeoDataFrame, view, page: Page) -> None:
         parts = getattr(shown, "geoms", [shown])
         largest = max((p for p in parts if p.geom_type == "Polygon"), key=lambda p: p.area)
         point = polylabel(largest, tolerance=(view[1] - view[0]) / 1000)
-        ax.text(point.x, point.y, clean(name, 40), fontsize=6.5 * page.k, color=STYLE["muted"], ha="center",
+        ax.text(point.x, point.y, printable(name, 40), fontsize=6.5 * page.k, color=STYLE["muted"], ha="center",
                 va="center", zorder=3.5, clip_on=True)
 
 
@@ -228,7 +228,7 @@ def _towns(ax, towns: gpd.GeoDataFrame, page: Page) -> None:
     k = page.k
     ax.scatter(towns.geometry.x, towns.geometry.y, s=(2.6 * k) ** 2, marker="s", color=STYLE["town"], zorder=4)
     for name, geom in zip(towns["name"], towns.geometry):
-        ax.annotate(clean(name, 30), (geom.x, geom.y), xytext=(2.5 * k, 1.5 * k), textcoords="offset points",
+        ax.annotate(printable(name, 30), (geom.x, geom.y), xytext=(2.5 * k, 1.5 * k), textcoords="offset points",
                     fontsize=5.5 * k, color=STYLE["town"], zorder=4, annotation_clip=True, clip_on=True)
 
 
@@ -252,7 +252,7 @@ def _site_labels(ax, sites: gpd.GeoDataFrame, page: Page) -> None:
     k, (x0, x1) = page.k, ax.get_xlim()
     for code, name, geom in zip(sites["code"], sites["name"], sites.geometry):
         right = geom.x < x0 + 0.6 * (x1 - x0)
-        ax.annotate(f"{code} {clean(name, 40)}", (geom.x, geom.y), xytext=(4 * k if right else -4 * k, -1.5 * k),
+        ax.annotate(f"{code} {printable(name, 40)}", (geom.x, geom.y), xytext=(4 * k if right else -4 * k, -1.5 * k),
                     textcoords="offset points", ha="left" if right else "right", fontsize=5.5 * k,
                     color=STYLE["text"], zorder=7, annotation_clip=True, clip_on=True,
                     bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 0.6})
@@ -367,9 +367,9 @@ def _north_angle(crs, x: float, y: float) -> float:
 
 def _header(figure: Figure, content: MapContent, page: Page) -> None:
     top = 1 - page.margin / page.height
-    figure.text(page.margin / page.width, top, clean(content.title, 120), fontsize=16 * page.k,
+    figure.text(page.margin / page.width, top, printable(content.title, 120), fontsize=16 * page.k,
                 fontweight="bold", va="top", color=STYLE["text"])
-    figure.text(page.margin / page.width, top - 9 * page.k / page.height, clean(content.subtitle, 160),
+    figure.text(page.margin / page.width, top - 9 * page.k / page.height, printable(content.subtitle, 160),
                 fontsize=10 * page.k, va="top", color=STYLE["muted"])
 
 
@@ -378,7 +378,7 @@ def _footer_lines(content: MapContent, page: Page) -> list[str]:
     lang = content.lang
     first = (f"{word('date', lang)}: {content.on.isoformat()}   ·   {word('method', lang)}: {content.method}   ·   "
              f"{word('projection', lang)}, WGS 84")
-    sources = f"{word('sources', lang)}: " + "; ".join(clean(s, 300) for s in content.sources)
+    sources = f"{word('sources', lang)}: " + "; ".join(printable(s, 300) for s in content.sources)
     chars = int((page.width - 2 * page.margin) / (6.5 * page.k * 25.4 / 72 * 0.56))
     return [line for text in (first, sources) for line in textwrap.wrap(text, chars, break_long_words=False)]
 
@@ -391,18 +391,7 @@ def _footer(figure: Figure, lines: list[str], page: Page) -> None:
 
 
 def _metadata(content: MapContent, fmt: str) -> dict[str, str]:
-    text = {"Title": clean(content.title, 200), "Subject": clean(content.subtitle, 200)}
+    text = {"Title": printable(content.title, 200), "Subject": printable(content.subtitle, 200)}
     if fmt == "pdf":
         return dict(text, Creator="kz-legacy-sites (sites export)", Keywords=content.method)
     return dict(text, Software="kz-legacy-sites (sites export)", Source="; ".join(content.sources))
-
-
-def clean(value, most: int) -> str:
-    """Text as printed: control characters dropped, whitespace collapsed, at most ``most`` characters.
-
-    Mathtext is off for the whole figure (see ``RC``), so ``$`` and backslashes need no escaping; what remains
-    is text a database field could hold that would break a label's line or run across the map.
-    """
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in str(value or ""))
-    text = " ".join(text.split())
-    return text if len(text) <= most else text[: most - 1].rstrip() + "…"

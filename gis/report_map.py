@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select
 
 from gis import tables as t
 from gis.printmap import _towns, map_content
-from gis.printmap_draw import RC, Page, _frame, _layers, _north_arrow, _scale_bar, _sites, _view, lambert
+from gis.printmap_draw import RC, RENDERING, Page, _frame, _layers, _north_arrow, _scale_bar, _sites, _view, lambert
 
 DPI = 220
 HALF_HEIGHT_KM = 11.0  # the map shows some 22 km north to south around the site, wider east to west
@@ -91,7 +91,7 @@ def _neighbours(engine: Engine, code: str, area, lang: str) -> gpd.GeoDataFrame:
 
 def _draw(content, site, width_mm: float, height_mm: float, lang: str) -> tuple[bytes, int]:
     page = _Inset(width_mm, height_mm)
-    with matplotlib.rc_context(RC):
+    with RENDERING, matplotlib.rc_context(RC):  # settings are process-wide: one sheet at a time, as print maps
         figure = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), facecolor="white")
         ax = figure.add_axes([0, 0, 1, 1])
         crs = lambert(tuple(content.focus.total_bounds))
