@@ -18,7 +18,7 @@ from gis import tables as t
 from gis.services import CHILD_ENTITIES
 from sites import vocab
 from sites.errors import InvalidInput, NotFound, SitesError
-from sites.permissions import Actor, require_audit
+from sites.permissions import Actor, require, require_audit
 from sites.report_format import csv_cell
 
 COLUMNS = ("id", "at", "actor", "action", "entity", "entity_id", "site_code", "geom_sha256", "before", "after")
@@ -257,15 +257,16 @@ SELECT r.rolsuper, r.rolcreaterole, pg_has_role(r.oid, current_user, 'MEMBER'),
 READ_ONLY_TABLES = {"alembic_version": "SELECT", "audit": "SELECT, INSERT"}  # audit: read and append only
 
 
-def grant_runtime_role(engine: Engine, role: str) -> dict[str, str]:
+def grant_runtime_role(engine: Engine, actor: Actor, role: str) -> dict[str, str]:
     """Let ``role`` run the app without owning anything: read and write the register's tables, but only read
     and append to the audit trail. Run as the tables' owner (the role migrations run as); returns what each
     object was granted.
 
     Without ownership the role can neither update, delete nor truncate audit rows, nor switch the append-only
     trigger off, nor drop the table. Grants are not kept by ``sites restore`` nor given to tables a later
-    migration creates: run this again after each.
+    migration creates: run this again after each. Only an admin (``manage_users``) may.
     """
+    require(actor, "manage_users")
     granted = {}
     with engine.begin() as conn:
         _check_runtime_role(conn, role)

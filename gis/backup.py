@@ -177,7 +177,8 @@ def _present_files(files_dir: Path, paths: list[str]) -> tuple[list[str], list[s
     a backup that stopped at one lost photo would leave the ministry with no backup at all)."""
     # A path leaving the folder (never written by the register) counts as missing: it is not followed.
     present = [p for p in paths if _is_relative(p) and (files_dir / p).is_file()]
-    return present, [p for p in paths if p not in set(present)]
+    found = set(present)
+    return present, [p for p in paths if p not in found]
 
 
 def _members(dump: Path, files_dir: Path, files: list[str]) -> dict[str, dict[str, Any]]:

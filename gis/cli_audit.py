@@ -82,6 +82,6 @@ def audit_grant_runtime(obj, role: str) -> None:
     then give the app ROLE's URL (DATABASE_URL) and keep the owner's for migrate, restore and this command."""
     from gis.audit import grant_runtime_role
 
-    granted = grant_runtime_role(obj.engine(), role)
+    granted = grant_runtime_role(obj.engine(), obj.actor(), role)
     click.echo(f"granted {role} rights on {len(granted)} tables, views and sequences; "
                f"audit: {granted.get('audit', 'nothing')}")

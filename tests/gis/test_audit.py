@@ -382,7 +382,7 @@ def runtime_url(db_url):
 def test_a_runtime_role_works_the_register_but_cannot_touch_the_audit(engine, register, admin, runtime_url,
                                                                       tmp_path):
     role = make_url(runtime_url).username
-    granted = grant_runtime_role(engine, role)
+    granted = grant_runtime_role(engine, admin, role)
     assert granted["audit"] == "SELECT, INSERT" and granted["site"] == "SELECT, INSERT, UPDATE, DELETE"
     assert granted["alembic_version"] == "SELECT" and granted["audit_id_seq"] == "USAGE, SELECT"
     runtime = make_engine(runtime_url)
@@ -409,15 +409,17 @@ def test_a_runtime_role_works_the_register_but_cannot_touch_the_audit(engine, re
                 conn.execute(text(statement))
         assert audit_rows(engine) == before
         with pytest.raises(SitesError, match="run this as the tables' owner"):
-            grant_runtime_role(runtime, role)
+            grant_runtime_role(runtime, admin, role)
     finally:
         runtime.dispose()
 
 
 def test_the_owner_or_a_missing_role_is_refused_as_runtime_role(engine, admin, trail):
     with pytest.raises(InvalidInput, match="not a superuser, has no CREATEROLE, does not own the database"):
-        grant_runtime_role(engine, engine.url.username)
+        grant_runtime_role(engine, admin, engine.url.username)
     with pytest.raises(InvalidInput, match="role: expected a role that is not a superuser"):
-        grant_runtime_role(engine, "postgres")
+        grant_runtime_role(engine, admin, "postgres")
     with pytest.raises(NotFound, match="no database role named 'nobody_at_all'"):
-        grant_runtime_role(engine, "nobody_at_all")
+        grant_runtime_role(engine, admin, "nobody_at_all")
+    with pytest.raises(PermissionDenied, match="may not manage users"):
+        grant_runtime_role(engine, Actor("vera", "viewer"), "nobody_at_all")
