@@ -32,7 +32,7 @@ def passport_command(obj, code: str, output: Path, lang: str) -> None:
     SHA-256."""
     from gis.report_passport import passport
 
-    written = passport(obj.engine(), code, output, lang=lang, files_dir=obj.settings.files_dir)
+    written = passport(obj.engine(), code, output, lang=lang, files_dir=obj.settings.files_dir, actor=obj.actor())
     click.echo(f"wrote the passport of {code.upper()} ({_pages(written.pages)}, {written.lang}, method "
                f"{written.method}) to {written.path}")
 
@@ -49,7 +49,7 @@ def priorities_command(obj, output: Path, region: str | None, top: str | None, l
     confidence, region, main contaminants and people within the scoring radius."""
     from gis.report_priorities import priorities
 
-    written = priorities(obj.engine(), output, region=region, top=top, lang=lang)
+    written = priorities(obj.engine(), output, region=region, top=top, lang=lang, actor=obj.actor())
     click.echo(f"wrote the priority list ({_pages(written.pages)}, {written.lang}, method {written.method}) "
                f"to {written.path}")
 
@@ -66,7 +66,7 @@ def conventions_command(obj, output: Path, fmt: str | None, lang: str) -> None:
     conventions, with the sites behind every number."""
     from gis.report_conventions import conventions
 
-    written = conventions(obj.engine(), output, fmt=fmt, lang=lang)
+    written = conventions(obj.engine(), output, fmt=fmt, lang=lang, actor=obj.actor())
     kind = f"PDF, {_pages(written.pages)}" if written.pages else "CSV"
     click.echo(f"wrote the convention summary ({kind}, {written.lang}) to {written.path}")
 

@@ -13,7 +13,8 @@ from typing import Any, Iterable
 
 import folium
 from folium.template import Template
-from sqlalchemy import Engine, func, select, true
+from sqlalchemy import Engine, Text, any_, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from gis import maps
 from gis import tables as t
@@ -87,6 +88,9 @@ def popup_sites(engine: Engine, codes: Iterable[str], lang: str, *,
     """The chosen sites with everything their popups show, names in ``lang`` where the register has them (for the
     public ``actor``, confidential sites generalised)."""
     s, sc, c, sco = t.site, t.site_contaminant, t.contaminant, t.score
+    # One array parameter, not one per code: a national export of 100,000 sites would pass PostgreSQL's limit of
+    # 65,535 parameters with IN (...).
+    chosen = bindparam("codes", list(codes), type_=ARRAY(Text))
     order = dict.fromkeys((lang, "ru", "kk", "en"))
     names = (select(func.string_agg(func.distinct(func.coalesce(*(c.c[f"name_{k}"] for k in order))), ", "))
              .select_from(sc.join(c)).where(sc.c.site_id == s.c.id).scalar_subquery())
@@ -97,7 +101,7 @@ def popup_sites(engine: Engine, codes: Iterable[str], lang: str, *,
                     func.ST_Y(s.c.geom).label("lat"), func.ST_X(s.c.geom).label("lon"), names.label("contaminants"),
                     latest.c.total, latest.c.priority_class, latest.c.confidence, latest.c.explanation,
                     s.c.confidential)
-             .select_from(s.outerjoin(latest, true())).where(s.c.code.in_(list(codes))).order_by(s.c.code))
+             .select_from(s.outerjoin(latest, true())).where(s.c.code == any_(chosen)).order_by(s.c.code))
     with engine.connect() as conn:
         return [_popup_site(row, lang) for row in rows_for(actor, conn.execute(query).mappings())]
 

@@ -29,9 +29,10 @@ from sqlalchemy import Engine, func, select
 from gis import tables as t
 from gis.queries import CONVENTIONS, _convention_rules
 from gis.report_pdf import Sheet, gap, heading, height_of, paged_table, para, render, table, table_room, write
-from gis.reports import Written, current_method, output_path
+from gis.reports import Written, current_method, output_path, require_restricted
 from sites import i18n, vocab
 from sites.errors import InvalidInput
+from sites.permissions import Actor
 from sites.regions import BY_KATO, REGIONS
 from sites.report_format import codes as joined, csv_cell, number, printable, significant
 
@@ -74,7 +75,7 @@ class Number:
 
 
 def conventions(engine: Engine, path: str | Path, *, fmt: str | None = None, lang: str = "en",
-                on: dt.date | None = None) -> Written:
+                on: dt.date | None = None, actor: Actor | None = None) -> Written:
     """Write the convention summary to ``path`` as CSV or PDF (``fmt``, else from the file's ending).
 
     Raises
@@ -83,6 +84,7 @@ def conventions(engine: Engine, path: str | Path, *, fmt: str | None = None, lan
         For a format other than csv or pdf (or none given with an output ending in neither), a language other
         than kk, ru or en, or an output path that is a folder or not in an existing folder; nothing is written.
     """
+    require_restricted(actor)
     lang, path, on = i18n.parse_language(lang), output_path(path), on or dt.date.today()
     fmt = parse_format(fmt, path)
     sites = convention_sites(engine, lang)

@@ -29,11 +29,12 @@ from gis.printmap import parse_codes
 from gis.queries import CONVENTIONS, _convention_rules
 from gis.report_map import LocationMap, location_map
 from gis.report_pdf import Sheet, gap, heading, para, render, table, write
-from gis.reports import Written, guideline_set, output_path
+from gis.reports import Written, guideline_set, output_path, require_restricted
 from gis.scoring import guideline_limits
 from gis.services import Register
 from sites import i18n
 from sites.errors import InvalidInput, NotFound
+from sites.permissions import Actor
 from sites.regions import BY_KATO
 from sites.report_format import moment, number, people_within, printable, ratio, result, share, significant
 from sites.scoring.explain import brief
@@ -71,7 +72,7 @@ class Facts:
 
 
 def passport(engine: Engine, code: str, path: str | Path, *, lang: str = "en", on: dt.date | None = None,
-             files_dir: Path | None = None) -> Written:
+             files_dir: Path | None = None, actor: Actor | None = None) -> Written:
     """Write the passport of site ``code`` to ``path`` (PDF), all or nothing.
 
     Raises
@@ -80,6 +81,7 @@ def passport(engine: Engine, code: str, path: str | Path, *, lang: str = "en", o
         For a malformed or unknown site code, a language other than kk, ru or en, or an output path that is a
         folder or not in an existing folder; no file is written then.
     """
+    require_restricted(actor)
     lang, path, on = i18n.parse_language(lang), output_path(path), on or dt.date.today()
     facts = gather(engine, site_code(engine, code), lang, on, files_dir)
     method = _method(facts.score)

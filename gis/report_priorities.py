@@ -20,10 +20,11 @@ from gis import tables as t
 from gis.maps import CLASS_COLOURS
 from gis.printmap import find_region
 from gis.report_pdf import Sheet, gap, heading, height_of, paged_table, para, render, table_room, write
-from gis.reports import Written, guideline_set, layer_sources, output_path
+from gis.reports import Written, guideline_set, layer_sources, output_path, require_restricted
 from gis.scoring import ranking
 from sites import i18n
 from sites.errors import InvalidInput, SitesError
+from sites.permissions import Actor
 from sites.regions import BY_KATO, Region
 from sites.report_format import moment, number, people_within, printable, share
 
@@ -34,7 +35,7 @@ DARK = {"1", "I"}  # class colours dark enough for white type
 
 
 def priorities(engine: Engine, path: str | Path, *, region: str | None = None, top: Any = None, lang: str = "en",
-               on: dt.date | None = None) -> Written:
+               on: dt.date | None = None, actor: Actor | None = None) -> Written:
     """Write the priority list of the country (or ``region``), the ``top`` highest only when given, to ``path``.
 
     Raises
@@ -45,6 +46,7 @@ def priorities(engine: Engine, path: str | Path, *, region: str | None = None, t
     SitesError
         When no live site in the chosen scope is scored yet.
     """
+    require_restricted(actor)
     lang, path, on = i18n.parse_language(lang), output_path(path), on or dt.date.today()
     top = parse_top(top)
     chosen = find_region(region) if region not in (None, "") else None

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from gis import tables as t
 from sites import i18n
 from sites.errors import InvalidInput
+from sites.permissions import Actor, require
 from sites.report_format import printable
 from sites.scoring.tables import METHOD_NAME, METHOD_VERSION
 
@@ -30,6 +31,13 @@ class Written:
     on: dt.date
     method: str
     sources: tuple[str, ...]
+
+
+def require_restricted(actor: Actor | None) -> None:
+    """Reports print owners and confidential sites' exact places: refuse a reader who may not see them (the
+    public). ``None`` is a script or the CLI's default system user, as elsewhere in the services."""
+    if actor is not None:
+        require(actor, "read_restricted")
 
 
 def output_path(path: str | Path, suffixes: tuple[str, ...] = ()) -> Path:

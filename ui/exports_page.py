@@ -20,20 +20,22 @@ scope = st.radio(_("exports.scope"), ["country", "region", "sites"], format_func
                  horizontal=True, key="export-scope")
 region = codes = None
 if scope == "region":
-    regions = {r["kato"]: f"{r['name'] or r['kato']} ({r['sites']:,})" for r in queries.region_counts(engine)}
+    regions = {r["kato"]: f"{r['name'] or r['kato']} ({r['sites']:,})"
+               for r in queries.region_counts(engine, resources.current_language())}
     region = st.selectbox(_("map.regions"), list(regions), format_func=regions.get, key="export-region")
 elif scope == "sites":
     codes = ",".join(st.multiselect(_("exports.sites"), resources.register().site_codes(), key="export-sites",
                                     placeholder=_("ui.choose")))
 language = st.selectbox(_("exports.language"), LANGUAGES, format_func=LANGUAGE_NAMES.get, key="export-lang",
-                        index=LANGUAGES.index(st.session_state.get("lang", "en")))
+                        index=LANGUAGES.index(resources.current_language()))
 chosen = {"region": region, "codes": codes or (), "lang": language,
           "actor": resources.actor()}  # a file made from the public view holds only what the public view shows
 
 
 def offer(label: str, key: str, file_name: str, make) -> None:
     """A button that builds the file once for these choices, then a download button for it."""
-    wanted = (key, scope, region, codes, language, file_name)
+    # The reader is part of the key: a file made while signed in is not offered after signing out.
+    wanted = (key, scope, region, codes, language, file_name, chosen["actor"].name)
     if st.button(label, key=f"make-{key}"):
         with st.spinner(_("exports.working")), tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / file_name
@@ -98,14 +100,15 @@ with report_tab:
         def make_passport(path):
             from gis.report_passport import passport
 
-            passport(engine, site, path, lang=language, files_dir=resources.settings().files_dir)
+            passport(engine, site, path, lang=language, files_dir=resources.settings().files_dir,
+                     actor=chosen["actor"])
 
         offer(_("exports.reports.passport"), f"passport-{site}", f"passport-{site}.pdf", make_passport)
 
         def make_priorities(path):
             from gis.report_priorities import priorities
 
-            priorities(engine, path, region=region, lang=language)
+            priorities(engine, path, region=region, lang=language, actor=chosen["actor"])
 
         offer(_("exports.reports.priorities"), "priorities", "priorities.pdf", make_priorities)
         conventions_format = st.selectbox(_("exports.format"), ["pdf", "csv"], format_func=str.upper,
@@ -114,7 +117,7 @@ with report_tab:
         def make_conventions(path):
             from gis.report_conventions import conventions
 
-            conventions(engine, path, fmt=conventions_format, lang=language)
+            conventions(engine, path, fmt=conventions_format, lang=language, actor=chosen["actor"])
 
         offer(_("exports.reports.conventions"), f"conventions-{conventions_format}",
               f"conventions.{conventions_format}", make_conventions)

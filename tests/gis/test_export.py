@@ -111,3 +111,10 @@ def test_the_cli_writes_an_offline_html_map_and_refuses_print_options(demo_url, 
     assert "works offline" in result.output and "<script src=" not in html and "Объекты исторического" in html
     refused = run("export", "--format", "html", "-o", str(tmp_path / "n.html"), "--paper", "a3")
     assert refused.exit_code == 1 and "--paper: expected --format png or pdf" in refused.output
+
+
+def test_popups_for_more_sites_than_postgresql_takes_parameters_are_read_in_one_statement(engine):
+    from gis.html_export import popup_sites
+
+    asked = [f"KZ-XXX-{n:06d}" for n in range(70_000)] + ["KZ-PAV-0001"]  # IN (...) would need 70,001 parameters
+    assert [site["code"] for site in popup_sites(engine, asked, "en")] == ["KZ-PAV-0001"]

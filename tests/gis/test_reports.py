@@ -326,3 +326,20 @@ def test_the_cli_writes_each_report_and_refuses_bad_options_cleanly(register, tm
         result = run("report", *args, "-o", str(tmp_path / "bad.pdf"))
         assert result.exit_code == 1 and message in result.output, result.output
     assert not (tmp_path / "bad.pdf").exists()
+
+
+def test_the_public_may_not_print_reports_and_no_file_is_written(register, tmp_path):
+    from gis.report_conventions import conventions
+    from gis.report_passport import passport
+    from gis.report_priorities import priorities
+    from sites.errors import PermissionDenied
+    from sites.permissions import PUBLIC
+
+    engine = register["engine"]
+    with pytest.raises(PermissionDenied):
+        passport(engine, "KZ-KAR-0001", tmp_path / "p.pdf", actor=PUBLIC)
+    with pytest.raises(PermissionDenied):
+        priorities(engine, tmp_path / "r.pdf", actor=PUBLIC)
+    with pytest.raises(PermissionDenied):
+        conventions(engine, tmp_path / "c.csv", actor=PUBLIC)
+    assert list(tmp_path.iterdir()) == []
