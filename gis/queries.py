@@ -8,7 +8,7 @@ from sqlalchemy import Engine, case, func, select
 
 from gis import tables as t
 from gis.public import rows_for
-from sites.i18n import localize_site
+from sites.i18n import FALLBACK, localize_site, parse_language
 from sites.permissions import Actor
 
 MAX_MAP_SITES = 200_000
@@ -23,7 +23,8 @@ def map_sites(engine: Engine, regions: list[str] | None = None, *, actor: Actor 
     contaminant names are in ``lang`` where the register has them.
     """
     view = t.sites_view
-    contaminant = func.coalesce(t.contaminant.c[f"name_{lang}"], t.contaminant.c.name_en)
+    lang = parse_language(lang)
+    contaminant = func.coalesce(*(t.contaminant.c[f"name_{k}"] for k in FALLBACK[lang]))
     names = (
         select(func.string_agg(func.distinct(contaminant), ", "))
         .select_from(t.site_contaminant.join(t.contaminant))
@@ -60,7 +61,7 @@ def region_counts(engine: Engine, lang: str = "en") -> list[dict[str, Any]]:
     """Regions that hold live sites, with their KATO code, name in ``lang`` and number of sites, by name."""
     # From the site table, not the sites view: the view joins each site's latest score, which counting does not need.
     s, r = t.site, t.region
-    name = func.min(r.c[f"name_{lang}"])
+    name = func.min(r.c[f"name_{parse_language(lang)}"])
     query = (select(s.c.region_kato.label("kato"), name.label("name"), func.count().label("sites"))
              .select_from(s.outerjoin(r, r.c.kato == s.c.region_kato)).where(~s.c.archived)
              .group_by(s.c.region_kato).order_by(name))
