@@ -13,6 +13,9 @@ _TABLES = ("site_contaminant", "guideline_value", "receptor_layer", "app_user", 
            "inspection", "attachment", "receptor", "score", "contaminant", "boundary", "audit")
 
 
+PRIVATE_TABLES = frozenset({"app_user"})
+
+
 def translate_integrity_error(error: IntegrityError) -> SitesError:
     """Return the :class:`SitesError` a user should see for a refused write."""
     diag = getattr(error.orig, "diag", None)
@@ -28,7 +31,9 @@ def translate_integrity_error(error: IntegrityError) -> SitesError:
         return InvalidInput(field, value, f"a {field} that exists in the register")
     if sqlstate == "23502":  # not_null_violation
         return InvalidInput(column or "field", None, "a value")
-    return InvalidInput(_field(constraint), _failing_row(detail), f"a value allowed by rule {constraint}")
+    # A user's row holds their password hash: name the rule, never echo that row.
+    shown = None if getattr(diag, "table_name", None) in PRIVATE_TABLES else _failing_row(detail)
+    return InvalidInput(_field(constraint), shown, f"a value allowed by rule {constraint}")
 
 
 def _field(constraint: str) -> str:

@@ -202,3 +202,17 @@ def test_a_taken_top_code_does_not_block_the_series(register, admin, engine):
     register.create_site(admin, site_data(code="KZ-PAV-0001", region_kato="550000000", lat=52.3, lon=76.95))
     nxt = register.create_site(admin, site_data(region_kato="550000000", lat=52.4, lon=77.1))
     assert nxt["code"] == "KZ-PAV-0002"
+
+
+def test_a_refused_user_row_is_not_echoed_in_the_error(register, admin, engine):
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from gis.errors import translate_integrity_error
+
+    register.add_user(admin, "erin", "viewer", password="a long enough password for the test")
+    with pytest.raises(IntegrityError) as raised, engine.begin() as conn:
+        conn.execute(update(t.app_user).where(t.app_user.c.name == "erin").values(failed_logins=-1))
+    error = translate_integrity_error(raised.value)
+    assert "argon2" not in str(error) and "erin" not in str(error)
+    assert "failed_logins" in str(error)
